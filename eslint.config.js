@@ -1,0 +1,55 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const LAYERS = {
+  'src/db': { group: ['pg', 'pgvector', 'pgvector/*', '@electric-sql/*'], message: 'Database drivers belong in src/db.' },
+  'src/ml': { group: ['onnxruntime-node', 'onnxruntime-*'], message: 'ONNX Runtime belongs in src/ml.' },
+  'src/bot': { group: ['grammy', '@grammyjs/*'], message: 'grammY belongs in src/bot.' },
+};
+
+/** One no-restricted-imports block per layer, since later blocks replace a rule rather than merge it. */
+function layeringRules() {
+  const owners = Object.keys(LAYERS);
+  const blockFor = (files, ignores, allowed) => ({
+    files,
+    ignores,
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: owners.filter((owner) => owner !== allowed).map((owner) => LAYERS[owner]),
+      }],
+    },
+  });
+  return [
+    blockFor(['src/**/*.ts'], owners.map((owner) => `${owner}/**`), undefined),
+    ...owners.map((owner) => blockFor([`${owner}/**/*.ts`], [], owner)),
+  ];
+}
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'data/', 'models/', 'coverage/', '**/*.d.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY.
+  ...layeringRules(),
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' }] }],
+    },
+  },
+);

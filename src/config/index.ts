@@ -1,0 +1,190 @@
+/**
+ * The one place that reads the environment. Every variable is validated here, all problems are
+ * reported together, and the rest of the app receives a typed, frozen {@link Config}.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const unitInterval = (fallback: number) => z.coerce.number().min(-1).max(1).default(fallback);
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const idList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const items = (value ?? '').split(/[\s,]+/).filter((item) => item !== '');
+    const bad = items.filter((item) => !/^\d+$/.test(item));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `not numeric Telegram user ids: ${bad.join(', ')}` });
+      return z.NEVER;
+    }
+    return items.map(Number);
+  });
+
+/** Environment variables, as strings, before validation. Names match `.env.example`. */
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: optionalText.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  ),
+  VECTOR_INDEX: z.enum(['auto', 'hnsw', 'none']).default('auto'),
+
+  MODEL_PATH: z.string().min(1).default('./models/resnet50-imagenet.onnx'),
+  ML_DEVICE: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
+  ML_THREADS: nonNegativeInt(0),
+  ML_BATCH_SIZE: positiveInt(8).pipe(z.number().max(256)),
+  PREPROCESS_MODE: z.enum(['center-crop', 'stretch']).default('center-crop'),
+  IMAGE_MAX_BYTES: positiveInt(20 * 1024 * 1024),
+  IMAGE_MAX_PIXELS: positiveInt(50_000_000),
+
+  SEARCH_TOP_K: positiveInt(5).pipe(z.number().max(50)),
+  SEARCH_MIN_SCORE: unitInterval(0.3),
+
+  TELEGRAM_BOT_TOKEN: optionalText.pipe(
+    z.string().regex(/^\d+:[\w-]{20,}$/, 'does not look like a BotFather token (123456:ABC…)').optional(),
+  ),
+  TELEGRAM_API_ROOT: optionalText.pipe(z.url().optional()),
+  TELEGRAM_WEBHOOK_URL: optionalText.pipe(z.url().optional()),
+  TELEGRAM_WEBHOOK_SECRET: optionalText.pipe(
+    z.string().regex(/^[A-Za-z0-9_-]{8,256}$/, 'must be 8–256 characters of A–Z, a–z, 0–9, _ or -').optional(),
+  ),
+  TELEGRAM_WEBHOOK_PORT: positiveInt(8443).pipe(z.number().max(65535)),
+  ADMIN_IDS: idList,
+  SEARCH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
+
+  RETRAIN_CRON: z.string().min(1).default('*/30 * * * *'),
+  RETRAIN_ENABLED: booleanFlag.default(true),
+  TRAIN_MIN_IMAGES_PER_CATEGORY: positiveInt(5),
+  PROMOTION_TOLERANCE: z.coerce.number().min(0).max(100).default(1),
+  CATEGORY_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
+});
+
+type Environment = z.infer<typeof environmentSchema>;
+
+/** Validated application settings. Paths are absolute. */
+export interface Config {
+  readonly env: Environment['NODE_ENV'];
+  readonly logLevel: Environment['LOG_LEVEL'];
+  readonly dataDir: string;
+  readonly database: {
+    /** `undefined` selects the embedded PGlite database under {@link Config.dataDir}. */
+    readonly url: string | undefined;
+    readonly vectorIndex: Environment['VECTOR_INDEX'];
+  };
+  readonly model: {
+    readonly path: string;
+    readonly device: Environment['ML_DEVICE'];
+    /** ONNX Runtime intra-op threads; 0 lets the runtime use every core. */
+    readonly threads: number;
+    readonly batchSize: number;
+    readonly preprocessMode: Environment['PREPROCESS_MODE'];
+  };
+  readonly images: {
+    /** Largest accepted upload, in bytes. */
+    readonly maxBytes: number;
+    /** Largest accepted decoded size, in pixels (width × height), against decompression bombs. */
+    readonly maxPixels: number;
+  };
+  readonly search: {
+    readonly topK: number;
+    /** Cosine similarity under which the best result counts as "no match". */
+    readonly minScore: number;
+    readonly rateLimitPerMinute: number;
+  };
+  readonly telegram: {
+    readonly token: string | undefined;
+    readonly apiRoot: string | undefined;
+    readonly webhookUrl: string | undefined;
+    readonly webhookSecret: string | undefined;
+    readonly webhookPort: number;
+    readonly adminIds: readonly number[];
+  };
+  readonly training: {
+    readonly cron: string;
+    readonly enabled: boolean;
+    readonly minImagesPerCategory: number;
+    /** Accuracy points a new head may lose against the active one and still be promoted. */
+    readonly promotionTolerance: number;
+    /** Classifier confidence (0–1) above which search favours the predicted category. */
+    readonly categoryConfidenceThreshold: number;
+  };
+}
+
+/** Thrown when the environment is invalid; `problems` lists every bad variable, one line each. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates `env` (default `process.env`) and returns the settings. Empty strings count as unset.
+ * @throws {ConfigError} listing every invalid variable at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = environmentSchema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    );
+  }
+  return Object.freeze(toConfig(parsed.data, cwd));
+}
+
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  const entries = Object.entries(env).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== '',
+  );
+  return Object.fromEntries(entries);
+}
+
+function toConfig(values: Environment, cwd: string): Config {
+  return {
+    env: values.NODE_ENV,
+    logLevel: values.LOG_LEVEL,
+    dataDir: path.resolve(cwd, values.DATA_DIR),
+    database: { url: values.DATABASE_URL, vectorIndex: values.VECTOR_INDEX },
+    model: {
+      path: path.resolve(cwd, values.MODEL_PATH),
+      device: values.ML_DEVICE,
+      threads: values.ML_THREADS,
+      batchSize: values.ML_BATCH_SIZE,
+      preprocessMode: values.PREPROCESS_MODE,
+    },
+    images: { maxBytes: values.IMAGE_MAX_BYTES, maxPixels: values.IMAGE_MAX_PIXELS },
+    search: {
+      topK: values.SEARCH_TOP_K,
+      minScore: values.SEARCH_MIN_SCORE,
+      rateLimitPerMinute: values.SEARCH_RATE_LIMIT_PER_MINUTE,
+    },
+    telegram: {
+      token: values.TELEGRAM_BOT_TOKEN,
+      apiRoot: values.TELEGRAM_API_ROOT,
+      webhookUrl: values.TELEGRAM_WEBHOOK_URL,
+      webhookSecret: values.TELEGRAM_WEBHOOK_SECRET,
+      webhookPort: values.TELEGRAM_WEBHOOK_PORT,
+      adminIds: values.ADMIN_IDS,
+    },
+    training: {
+      cron: values.RETRAIN_CRON,
+      enabled: values.RETRAIN_ENABLED,
+      minImagesPerCategory: values.TRAIN_MIN_IMAGES_PER_CATEGORY,
+      promotionTolerance: values.PROMOTION_TOLERANCE,
+      categoryConfidenceThreshold: values.CATEGORY_CONFIDENCE_THRESHOLD,
+    },
+  };
+}

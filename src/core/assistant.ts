@@ -1,0 +1,118 @@
+/**
+ * The assistant core: one object that owns the database, the backbone and the services, shared
+ * by every channel (CLI, Telegram, web chat). It knows nothing about any channel.
+ */
+import type { Config } from '../config/index.ts';
+import type { Database } from '../db/database.ts';
+import { openDatabase } from '../db/open.ts';
+import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
+import { ImageRepository } from '../db/repositories/images.ts';
+import { CatalogService } from './catalog/catalog-service.ts';
+import { executePlan } from './catalog/import-plan.ts';
+import { planCsvImport } from './catalog/import-csv.ts';
+import { planFolderImport, type FolderDefaults } from './catalog/import-folder.ts';
+import { emptyReport, type ImportProgress, type ImportReport } from './catalog/import-report.ts';
+import { ImageStore } from './catalog/image-store.ts';
+import { ModelConsistency } from './catalog/model-consistency.ts';
+import { ReindexService } from './catalog/reindex-service.ts';
+import type { Logger } from './logger.ts';
+import type { EmbeddingModel } from './ports.ts';
+import { SearchService } from './search/search-service.ts';
+import { StatsService } from './stats/stats-service.ts';
+
+/** An embedding model the assistant owns and must release on shutdown. */
+export type ClosableEmbeddingModel = EmbeddingModel & { close(): Promise<void> };
+
+export interface AssistantDependencies {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Loads the backbone; called once, on first use. */
+  readonly loadModel: () => Promise<ClosableEmbeddingModel>;
+  /** An already open database (tests); otherwise the configured one is opened and migrated. */
+  readonly db?: Database;
+}
+
+export class Assistant {
+  readonly catalog: CatalogService;
+  readonly search: SearchService;
+  readonly stats: StatsService;
+  readonly reindexer: ReindexService;
+  readonly store: ImageStore;
+  private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
+  private consistencyPromise: Promise<ModelConsistency> | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly db: Database,
+    readonly logger: Logger,
+    private readonly loadModel: () => Promise<ClosableEmbeddingModel>,
+  ) {
+    this.store = new ImageStore(config.dataDir);
+    const model = () => this.model();
+    const consistency = () => this.consistency();
+    this.catalog = new CatalogService({ db, store: this.store, model, consistency });
+    this.search = new SearchService({ db, model, consistency, minScore: config.search.minScore });
+    this.stats = new StatsService({ db, backbone: async () => {
+      const loaded = await this.model();
+      return { modelId: loaded.modelId, pretrained: loaded.pretrained };
+    } });
+    this.reindexer = new ReindexService({ db, store: this.store, model });
+  }
+
+  /** Opens (and migrates) the database; the model loads lazily on first use. */
+  static async create(deps: AssistantDependencies): Promise<Assistant> {
+    const db = deps.db ?? (await openDatabase({ url: deps.config.database.url, dataDir: deps.config.dataDir }));
+    return new Assistant(deps.config, db, deps.logger, deps.loadModel);
+  }
+
+  /** The backbone, loaded once; concurrent callers share one load. */
+  model(): Promise<ClosableEmbeddingModel> {
+    this.modelPromise ??= this.loadModel().catch((error: unknown) => {
+      this.modelPromise = undefined;
+      throw error;
+    });
+    return this.modelPromise;
+  }
+
+  private consistency(): Promise<ModelConsistency> {
+    this.consistencyPromise ??= this.model().then(
+      (model) => new ModelConsistency(new ImageRepository(this.db), new CatalogStateRepository(this.db), model.modelId),
+    );
+    return this.consistencyPromise;
+  }
+
+  /** Images embedded by another backbone than the loaded one, per model id. */
+  async foreignEmbeddings(): Promise<Map<string, number>> {
+    return (await this.consistency()).foreignEmbeddings();
+  }
+
+  /** Imports an ImageFolder tree (`<folder>/<category>/<image>`). */
+  async importFolder(folder: string, defaults: FolderDefaults, onProgress?: ImportProgress): Promise<ImportReport> {
+    const report = emptyReport();
+    const plans = await planFolderImport(folder, defaults, report);
+    await this.importPlans(plans, report, onProgress);
+    return report;
+  }
+
+  /** Imports a catalog CSV (`sku,name,price,currency,category,stock,images,url,description`). */
+  async importCsv(csvPath: string, onProgress?: ImportProgress): Promise<ImportReport> {
+    const report = emptyReport();
+    const plans = await planCsvImport(csvPath, report);
+    await this.importPlans(plans, report, onProgress);
+    return report;
+  }
+
+  private async importPlans(plans: Parameters<typeof executePlan>[0], report: ImportReport, onProgress?: ImportProgress): Promise<void> {
+    const model = await this.model();
+    await (await this.consistency()).assertConsistent();
+    await executePlan(plans, { catalog: this.catalog, model, report, ...(onProgress ? { onProgress } : {}) });
+  }
+
+  /** Releases the model and the database. Safe to call twice. */
+  async close(): Promise<void> {
+    const model = this.modelPromise;
+    this.modelPromise = undefined;
+    if (model) await (await model.catch(() => undefined))?.close();
+    await this.db.close();
+  }
+}

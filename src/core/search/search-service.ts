@@ -1,0 +1,123 @@
+/**
+ * Finding in-stock products that look like a photo: the heart of the assistant. Channels call
+ * these methods and render the answer; every answered query is written to the search log.
+ */
+import type { Database } from '../../db/database.ts';
+import { ImageRepository } from '../../db/repositories/images.ts';
+import { ProductRepository } from '../../db/repositories/products.ts';
+import { SearchLogRepository, type SearchQueryKind } from '../../db/repositories/search-log.ts';
+import type { Product, SearchHit } from '../../domain/catalog.ts';
+import type { ModelConsistency } from '../catalog/model-consistency.ts';
+import type { EmbeddingModel } from '../ports.ts';
+
+/** Who asked, for the search log. */
+export interface Requester {
+  /** `telegram`, `cli`, `web`, … */
+  readonly channel: string;
+  /** Channel-specific user id; never a name. */
+  readonly userRef?: string | null;
+}
+
+export interface PageRequest {
+  /** Results per page. */
+  readonly limit: number;
+  /** Results to skip (for "show more"). */
+  readonly offset?: number;
+}
+
+export interface SearchAnswer {
+  /** Best first; at most `limit`. */
+  readonly hits: readonly SearchHit[];
+  /** False when the best score is under the no-match threshold (or nothing is in stock). */
+  readonly matched: boolean;
+  /** From receiving the query to having the answer, in milliseconds. */
+  readonly latencyMs: number;
+  readonly modelId: string;
+}
+
+export class SearchService {
+  private readonly images: ImageRepository;
+  private readonly products: ProductRepository;
+  private readonly log: SearchLogRepository;
+
+  constructor(
+    private readonly deps: {
+      readonly db: Database;
+      readonly model: () => Promise<EmbeddingModel>;
+      readonly consistency: () => Promise<ModelConsistency>;
+      /** Cosine similarity under which the best hit counts as no match. */
+      readonly minScore: number;
+    },
+  ) {
+    this.images = new ImageRepository(deps.db);
+    this.products = new ProductRepository(deps.db);
+    this.log = new SearchLogRepository(deps.db);
+  }
+
+  /**
+   * Products that look most like the photo in `data`.
+   * @throws an ImageRejection for unusable bytes; ModelMismatchError if the catalog needs reindexing.
+   */
+  async searchByImage(data: Buffer, source: string, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchAnswer> {
+    const model = await this.deps.model();
+    await (await this.deps.consistency()).assertConsistent();
+    const { embedding } = await model.embed(data, source);
+    const hits = await this.images.nearest({ near: { embedding }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0 });
+    return this.answer('image', hits, model.modelId, requester, startedAt, page);
+  }
+
+  /** Products that look like product image `imageId` ("more like this"), excluding that product. */
+  async searchSimilarToImage(imageId: number, page: PageRequest, requester: Requester): Promise<SearchAnswer> {
+    const startedAt = performance.now();
+    const model = await this.deps.model();
+    await (await this.deps.consistency()).assertConsistent();
+    const image = await this.images.findById(imageId);
+    const hits = image
+      ? await this.images.nearest({ near: { imageId }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0, excludeProductId: image.productId })
+      : [];
+    return this.answer('similar', hits, model.modelId, requester, startedAt, page);
+  }
+
+  /** In-stock products whose name, category or SKU contains `text`. */
+  async searchByText(text: string, page: PageRequest, requester: Requester): Promise<{ products: Product[]; latencyMs: number }> {
+    const startedAt = performance.now();
+    const products = await this.products.searchByText(text.trim(), (page.offset ?? 0) + page.limit);
+    const pageOfProducts = products.slice(page.offset ?? 0);
+    const latencyMs = performance.now() - startedAt;
+    await this.log.record({
+      channel: requester.channel,
+      userRef: requester.userRef ?? null,
+      queryKind: 'text',
+      modelId: null,
+      latencyMs,
+      matched: pageOfProducts.length > 0,
+      topProductIds: pageOfProducts.map((product) => product.id),
+      topScores: [],
+    });
+    return { products: pageOfProducts, latencyMs };
+  }
+
+  private async answer(
+    kind: SearchQueryKind,
+    hits: SearchHit[],
+    modelId: string,
+    requester: Requester,
+    startedAt: number,
+    page: PageRequest,
+  ): Promise<SearchAnswer> {
+    const best = hits[0]?.score;
+    const matched = best !== undefined && (best >= this.deps.minScore || (page.offset ?? 0) > 0);
+    const latencyMs = performance.now() - startedAt;
+    await this.log.record({
+      channel: requester.channel,
+      userRef: requester.userRef ?? null,
+      queryKind: kind,
+      modelId,
+      latencyMs,
+      matched,
+      topProductIds: hits.map((hit) => hit.product.id),
+      topScores: hits.map((hit) => hit.score),
+    });
+    return { hits, matched, latencyMs, modelId };
+  }
+}
