@@ -61,7 +61,7 @@ export class Assistant {
 
   /** Opens (and migrates) the database; the model loads lazily on first use. */
   static async create(deps: AssistantDependencies): Promise<Assistant> {
-    const db = deps.db ?? (await openDatabase({ url: deps.config.database.url, dataDir: deps.config.dataDir }));
+    const db = deps.db ?? (await openDatabase({ url: deps.config.database.url, dataDir: deps.config.dataDir, vectorIndex: deps.config.database.vectorIndex }));
     return new Assistant(deps.config, db, deps.logger, deps.loadModel);
   }
 

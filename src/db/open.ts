@@ -6,11 +6,14 @@ import type { Database } from './database.ts';
 import { openPglite } from './engines/pglite.ts';
 import { openPostgres } from './engines/postgres.ts';
 import { migrate } from './migrate.ts';
+import { applyVectorIndexPolicy, type VectorIndexPolicy } from './vector-index.ts';
 
 export interface OpenDatabaseOptions {
   /** PostgreSQL server URL; `undefined` selects embedded PGlite under `dataDir`. */
   readonly url: string | undefined;
   readonly dataDir: string;
+  /** HNSW index on embeddings: `auto` = on PostgreSQL servers only. */
+  readonly vectorIndex?: VectorIndexPolicy;
 }
 
 /** Directory holding the embedded database files inside `DATA_DIR`. */
@@ -25,6 +28,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     : await openPglite({ dataDir: embeddedDatabaseDir(options.dataDir) });
   try {
     await migrate(db);
+    await applyVectorIndexPolicy(db, options.vectorIndex ?? 'auto');
   } catch (error) {
     await db.close();
     throw error;

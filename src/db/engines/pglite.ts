@@ -33,6 +33,8 @@ export async function openPglite(options: { dataDir?: string; snapshot?: Blob | 
     extensions: { vector },
     ...(options.snapshot ? { loadDataDir: options.snapshot } : {}),
   });
+  // See engines/postgres.ts: keeps an optional HNSW index from starving filtered top-K queries.
+  await db.exec('SET hnsw.iterative_scan = relaxed_order');
   const root = wrap(db);
   return {
     engine: 'pglite',

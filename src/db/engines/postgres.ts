@@ -26,19 +26,22 @@ function redact(url: string): string {
 }
 
 function wrap(client: pg.Pool | pg.PoolClient, location: string): Queryable {
-  const query = async <Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
-      try {
-        const result = await client.query(sql, [...params]);
-        return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
-      } catch (error) {
-        if (isConnectionError(error)) throw new DatabaseUnavailableError(location, { cause: error });
-        throw error;
-      }
+  const send = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      if (isConnectionError(error)) throw new DatabaseUnavailableError(location, { cause: error });
+      throw error;
+    }
   };
   return {
-    query,
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await send(() => client.query(sql, [...params]));
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
     async exec(sql: string): Promise<void> {
-      await query(sql);
+      // Without parameters pg uses the simple protocol, which accepts several statements.
+      await send(() => client.query(sql));
     },
   };
 }
@@ -48,13 +51,21 @@ function wrap(client: pg.Pool | pg.PoolClient, location: string): Queryable {
  * the server is back the next query succeeds; meanwhile calls fail with
  * {@link DatabaseUnavailableError}.
  */
-export async function openPostgres(options: { url: string; maxConnections?: number }): Promise<Database> {
+export async function openPostgres(options: {
+  url: string;
+  maxConnections?: number;
+  /** Schema to create tables in (tests isolate themselves this way); `public` by default. */
+  schema?: string;
+}): Promise<Database> {
   const location = redact(options.url);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 5,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // Iterative index scans (pgvector ≥ 0.8) keep filtering out-of-stock products from starving
+    // an HNSW top-K; the setting is a harmless placeholder when no index exists.
+    options: ['-c hnsw.iterative_scan=relaxed_order', ...(options.schema ? [`-c search_path=${options.schema},public`] : [])].join(' '),
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
