@@ -52,6 +52,13 @@ const environmentSchema = z.object({
 
   SEARCH_TOP_K: positiveInt(5).pipe(z.number().max(50)),
   SEARCH_MIN_SCORE: unitInterval(0.3),
+  SEARCH_TEXT_MAX_EDITS: nonNegativeInt(2).pipe(z.number().max(3)),
+  SHOP_CURRENCY: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code such as USD, EUR, RUB')
+    .transform((value) => value.toUpperCase())
+    .default('USD'),
 
   TELEGRAM_BOT_TOKEN: optionalText.pipe(
     z.string().regex(/^\d+:[\w-]{20,}$/, 'does not look like a BotFather token (123456:ABC…)').optional(),
@@ -103,6 +110,12 @@ export interface Config {
     /** Cosine similarity under which the best result counts as "no match". */
     readonly minScore: number;
     readonly rateLimitPerMinute: number;
+    /** Typos tolerated per word in text searches (0 disables correction). */
+    readonly textMaxEdits: number;
+  };
+  readonly shop: {
+    /** ISO 4217 currency for chat-added products whose price names none. */
+    readonly currency: string;
   };
   readonly telegram: {
     readonly token: string | undefined;
@@ -170,7 +183,9 @@ function toConfig(values: Environment, cwd: string): Config {
       topK: values.SEARCH_TOP_K,
       minScore: values.SEARCH_MIN_SCORE,
       rateLimitPerMinute: values.SEARCH_RATE_LIMIT_PER_MINUTE,
+      textMaxEdits: values.SEARCH_TEXT_MAX_EDITS,
     },
+    shop: { currency: values.SHOP_CURRENCY },
     telegram: {
       token: values.TELEGRAM_BOT_TOKEN,
       apiRoot: values.TELEGRAM_API_ROOT,

@@ -40,6 +40,8 @@ export interface EmbeddingModel {
   /** False for generated (random) weights, whose matches are not meaningful. */
   readonly pretrained: boolean;
   readonly dimension: number;
+  /** Where inference runs (`cpu`, `cuda`), when the model knows. */
+  readonly provider?: string;
   /** @throws an {@link ImageRejection} for unusable bytes. */
   embed(data: Buffer, source: string): Promise<ImageEmbedding>;
   /** Embeds many images, yielding one outcome per input in input order. */

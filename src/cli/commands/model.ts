@@ -31,13 +31,16 @@ export function registerModel(program: Command, run: Run): Command {
 }
 
 async function fetchModel(context: CliContext): Promise<number> {
-  const progress = context.output.progress('download');
+  const progress = context.output.progress('download (MB)');
   const result = await fetchPretrainedModel({
-    destination: context.config.model.path,
+    modelsDir: path.dirname(context.config.model.path),
     onProgress: (done, total) => progress.update(Math.round(done / 1e6), Math.round((total ?? done) / 1e6)),
   }).finally(() => progress.stop());
-  context.output.record({ path: result.path, sha256: result.sha256, status: result.status });
-  context.output.line(`${result.status === 'already-present' ? 'already present' : 'downloaded'}: ${result.path} (sha256 ${result.sha256})`);
+  context.output.record({ path: result.modelPath, sha256: result.manifest.sha256, status: result.status, bytes: result.bytes });
+  context.output.line(`${result.status === 'already-present' ? 'already present' : 'downloaded'}: ${result.modelPath} (sha256 ${result.manifest.sha256})`);
+  if (path.resolve(result.modelPath) !== path.resolve(context.config.model.path)) {
+    context.output.warn(`MODEL_PATH is ${context.config.model.path}; set MODEL_PATH=${result.modelPath} to use the pretrained model.`);
+  }
   return 0;
 }
 

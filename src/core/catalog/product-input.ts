@@ -80,7 +80,7 @@ export function skuFromFileName(fileName: string): string {
   return stem
     .normalize('NFKD')
     .replace(/[^\w.-]+/g, '-')
-    .replace(/^[^A-Za-z0-9]+|-+$/g, '')
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '')
     .replace(/-{2,}/g, '-')
     .slice(0, 64);
 }
