@@ -77,6 +77,7 @@ const environmentSchema = z.object({
   TRAIN_MIN_IMAGES_PER_CATEGORY: positiveInt(5),
   PROMOTION_TOLERANCE: z.coerce.number().min(0).max(100).default(1),
   CATEGORY_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
+  CATEGORY_RANK_MARGIN: z.coerce.number().min(0).max(2).default(0.05),
 });
 
 type Environment = z.infer<typeof environmentSchema>;
@@ -133,6 +134,8 @@ export interface Config {
     readonly promotionTolerance: number;
     /** Classifier confidence (0–1) above which search favours the predicted category. */
     readonly categoryConfidenceThreshold: number;
+    /** Cosine-similarity lead (0–2) that keeps an off-category product ahead of the predicted category. */
+    readonly categoryRankMargin: number;
   };
 }
 
@@ -200,6 +203,7 @@ function toConfig(values: Environment, cwd: string): Config {
       minImagesPerCategory: values.TRAIN_MIN_IMAGES_PER_CATEGORY,
       promotionTolerance: values.PROMOTION_TOLERANCE,
       categoryConfidenceThreshold: values.CATEGORY_CONFIDENCE_THRESHOLD,
+      categoryRankMargin: values.CATEGORY_RANK_MARGIN,
     },
   };
 }

@@ -7,7 +7,7 @@ import { warnIfNotPretrained } from './shared.ts';
 interface ImportOptions {
   json: boolean;
   price: string;
-  currency: string;
+  currency?: string;
   stock: string;
 }
 
@@ -17,7 +17,7 @@ export function registerImport(program: Command, run: (json: boolean, action: (c
     .description('import products from an ImageFolder tree (<folder>/<category>/<image>) or a catalog CSV')
     .argument('<path>', 'folder or .csv file')
     .option('--price <price>', 'price for products imported from a folder', '0.00')
-    .option('--currency <code>', 'currency for products imported from a folder', 'USD')
+    .option('--currency <code>', 'currency for products imported from a folder (default: SHOP_CURRENCY)')
     .option('--stock <n>', 'stock for products imported from a folder', '1')
     .option('--json', 'print a JSON summary', false)
     .action(async (target: string, options: ImportOptions) => {
@@ -35,7 +35,7 @@ async function importCatalog(context: CliContext, target: string, options: Impor
   try {
     report = (await isCsv(target))
       ? await assistant.importCsv(target, onProgress)
-      : await assistant.importFolder(target, { price: options.price, currency: options.currency, stock: Number(options.stock) }, onProgress);
+      : await assistant.importFolder(target, { price: options.price, currency: options.currency ?? context.config.shop.currency, stock: Number(options.stock) }, onProgress);
   } finally {
     progress.stop();
   }

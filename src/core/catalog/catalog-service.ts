@@ -109,7 +109,7 @@ export class CatalogService {
   async setPrice(sku: string, price: string): Promise<Product> {
     const product = await this.products.findBySku(sku);
     if (!product) throw new UnknownProductError(sku);
-    const validation = validateProductInput({ ...product, price });
+    const validation = validateProductInput({ ...product, url: product.url ?? undefined, price });
     if (!validation.ok) throw new InvalidProductError(sku, validation.problems);
     return orUnknown(sku, await this.products.setPrice(sku, validation.value.price));
   }

@@ -1,0 +1,131 @@
+/**
+ * Builds the grammY bot: outgoing-call plugins, the locale middleware, per-chat ordering and
+ * one Composer per feature. Starting and stopping it is `run.ts`'s job.
+ */
+import { autoRetry } from '@grammyjs/auto-retry';
+import { sequentialize } from '@grammyjs/runner';
+import { apiThrottler } from '@grammyjs/transformer-throttler';
+import { Bot, type Transformer } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
+import { CatalogVocabularyRepository } from '../db/repositories/catalog-vocabulary.ts';
+import { ImageRepository } from '../db/repositories/images.ts';
+import { TelegramMediaRepository } from '../db/repositories/telegram-media.ts';
+import type { BotContext, BotDependencies, BotServices } from './context.ts';
+import { botErrorHandler } from './errors.ts';
+import { albumSearchFeature } from './features/album-search.ts';
+import { fallbackFeature } from './features/fallback.ts';
+import { ownerCommandsFeature } from './features/owner-commands.ts';
+import { photoSearchFeature } from './features/photo-search.ts';
+import { resultButtonsFeature } from './features/result-buttons.ts';
+import { startHelpFeature } from './features/start-help.ts';
+import { statsFeature } from './features/stats.ts';
+import { textSearchFeature } from './features/text-search.ts';
+import { trainFeature } from './features/train.ts';
+import { languageOf, translator } from './i18n/translator.ts';
+import type { AlbumCollector } from './services/album-collector.ts';
+import { InFlight } from './services/in-flight.ts';
+import { MediaSender } from './services/media-sender.ts';
+import { QueryMemory } from './services/query-memory.ts';
+import { SearchLimiter } from './services/search-limiter.ts';
+import { TelegramFiles } from './services/telegram-files.ts';
+import { TextSearch } from './services/text-search.ts';
+
+/** Telegram's public Bot API; `TELEGRAM_API_ROOT` replaces it (self-hosted server, tests). */
+export const DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+export interface CreateBotOptions {
+  /** Skips `getMe` at start (tests, or a caller that already knows the bot). */
+  readonly botInfo?: UserFromGetMe;
+  /** How long albums are collected; default 600 ms (`ALBUM_WINDOW_MS` in features/album-search.ts). */
+  readonly albumWindowMs?: number;
+}
+
+/** A configured bot and the album collector that must be drained when it stops. */
+export interface ShopBot {
+  readonly bot: Bot<BotContext>;
+  readonly albums: Pick<AlbumCollector<unknown>, 'drain'>;
+  /** Updates being handled, for graceful stops. */
+  readonly inFlight: InFlight;
+}
+
+/**
+ * Creates the bot for `deps.config.telegram.token`.
+ * @throws {Error} when no token is configured.
+ */
+export function createBot(deps: BotDependencies, options: CreateBotOptions = {}): ShopBot {
+  const { token, apiRoot = DEFAULT_API_ROOT } = deps.config.telegram;
+  if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
+  const bot = new Bot<BotContext>(token, { client: { apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
+  installApiPlugins(bot);
+  const services = buildServices(deps, token, apiRoot);
+  const albums = albumSearchFeature(services, options.albumWindowMs);
+
+  const inFlight = new InFlight();
+  bot.use(inFlight.middleware);
+  bot.use(sequentialize(chatKey));
+  bot.use(localeMiddleware(deps.config.telegram.adminIds));
+  bot.use(startHelpFeature());
+  bot.use(ownerCommandsFeature(services));
+  bot.use(statsFeature(services));
+  bot.use(trainFeature(services));
+  bot.use(albums.feature);
+  bot.use(photoSearchFeature(services));
+  bot.use(textSearchFeature(services));
+  bot.use(resultButtonsFeature(services));
+  bot.use(fallbackFeature());
+  bot.catch(botErrorHandler(deps.logger));
+  return { bot, albums: albums.albums, inFlight };
+}
+
+/**
+ * Outgoing calls: throttled to Telegram's limits, retried on 429 (`retry_after`), 5xx and network
+ * errors. auto-retry is installed last so it is the outermost transformer and a retried call
+ * queues through the throttler again.
+ */
+function installApiPlugins(bot: Bot<BotContext>): void {
+  bot.api.config.use(chatActionsUnthrottled(apiThrottler({
+    // Per private chat a token bucket: bursts of 5 (one answer is an album plus a message of
+    // buttons), refilled at one call per second — Telegram's "about 1 message/s per chat".
+    out: { maxConcurrent: 1, reservoir: 5, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 5 },
+  })));
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60 }));
+}
+
+/** Chat actions are not messages and do not count against chat limits; queueing them would only delay answers. */
+function chatActionsUnthrottled(throttled: Transformer): Transformer {
+  return (prev, method, payload, signal) => (method === 'sendChatAction' ? prev(method, payload, signal) : throttled(prev, method, payload, signal));
+}
+
+function buildServices(deps: BotDependencies, token: string, apiRoot: string): BotServices {
+  const { assistant, config, logger } = deps;
+  return {
+    ...deps,
+    files: new TelegramFiles({ token, apiRoot, maxBytes: config.images.maxBytes }),
+    media: new MediaSender({ repository: new TelegramMediaRepository(assistant.db), store: assistant.store, logger }),
+    queries: new QueryMemory(),
+    limiter: new SearchLimiter(config.search.rateLimitPerMinute),
+    textSearch: new TextSearch({
+      search: assistant.search,
+      words: new CatalogVocabularyRepository(assistant.db),
+      state: new CatalogStateRepository(assistant.db),
+      images: new ImageRepository(assistant.db),
+      maxEdits: config.search.textMaxEdits,
+    }),
+  };
+}
+
+/** Updates of one chat run in order; different chats run concurrently. */
+function chatKey(ctx: BotContext): string | undefined {
+  return ctx.chat?.id.toString();
+}
+
+function localeMiddleware(adminIds: readonly number[]): (ctx: BotContext, next: () => Promise<void>) => Promise<void> {
+  const admins = new Set(adminIds);
+  return async (ctx, next) => {
+    ctx.lang = languageOf(ctx.from?.language_code);
+    ctx.t = translator(ctx.lang);
+    ctx.isAdmin = ctx.from !== undefined && admins.has(ctx.from.id);
+    await next();
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * One place that turns failures into log lines and polite replies. Expected problems with an
+ * upload (unreadable image) are answered by the features themselves; everything that reaches
+ * here is logged with context — update id, chat and user id, never the token or message text.
+ */
+import { GrammyError, HttpError, type BotError } from 'grammy';
+import type { Logger } from '../core/logger.ts';
+import type { ImageRejection } from '../core/ports.ts';
+import { ModelMismatchError } from '../core/errors.ts';
+import { DatabaseUnavailableError } from '../db/database.ts';
+import type { BotContext } from './context.ts';
+import type { MessageKey } from './i18n/translator.ts';
+
+/** True for the core's "this picture cannot be used" errors (a port, so checked by shape). */
+export function isImageRejection(error: unknown): error is ImageRejection {
+  return error instanceof Error && typeof (error as Partial<ImageRejection>).reason === 'string' && typeof (error as Partial<ImageRejection>).source === 'string';
+}
+
+/** The apology that fits `error`; walks `cause` chains, since drivers wrap errors. */
+export function apologyFor(error: unknown): MessageKey {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof DatabaseUnavailableError || current.name === 'DatabaseUnavailableError') return 'unavailable';
+    if (current instanceof ModelMismatchError) return 'catalog_updating';
+    if (isImageRejection(current)) return 'bad_image';
+  }
+  return 'apology';
+}
+
+/** Log fields that identify an update without personal data beyond the user id. */
+export function updateContext(ctx: BotContext | undefined): Record<string, unknown> {
+  if (!ctx) return {};
+  return { updateId: ctx.update.update_id, chatId: ctx.chat?.id, userId: ctx.from?.id };
+}
+
+/** Logs a handler failure and answers the customer; never throws, so one update cannot stop the bot. */
+export async function handleFailure(error: unknown, ctx: BotContext | undefined, logger: Logger): Promise<void> {
+  const key = apologyFor(error);
+  const level = key === 'apology' ? 'error' : 'warn';
+  logger[level]({ ...updateContext(ctx), err: describe(error), kind: key }, 'update failed');
+  if (!ctx?.chat) return;
+  try {
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
+    await ctx.reply(ctx.t(key));
+  } catch (replyError) {
+    logger.warn({ ...updateContext(ctx), err: describe(replyError) }, 'could not send the apology');
+  }
+}
+
+/** The `bot.catch` handler. */
+export function botErrorHandler(logger: Logger): (error: BotError<BotContext>) => Promise<void> {
+  return (error) => handleFailure(error.error, error.ctx, logger);
+}
+
+/**
+ * An error as a plain object for pino. grammY's errors carry the method and Telegram's
+ * description; nothing here includes the request URL, which would contain the token.
+ */
+function describe(error: unknown): Record<string, unknown> {
+  if (error instanceof GrammyError) return { type: 'GrammyError', method: error.method, code: error.error_code, description: error.description };
+  if (error instanceof HttpError) return { type: 'HttpError', message: redact(error.message), cause: String((error.error as Error | undefined)?.message ?? '') };
+  if (error instanceof Error) return { type: error.name, message: redact(error.message), stack: error.stack?.split('\n').slice(0, 6).join('\n') };
+  return { type: typeof error, message: redact(String(error)) };
+}
+
+/** Belt and braces: strip anything shaped like a bot token from a message. */
+function redact(text: string): string {
+  return text.replace(/\d{5,}:[\w-]{20,}/g, '[token]');
+}

@@ -1,0 +1,28 @@
+/** Locale-aware formatting of prices, sizes and durations for chat texts. */
+import type { Language } from '../i18n/translator.ts';
+
+const LOCALES: Readonly<Record<Language, string>> = { en: 'en-US', ru: 'ru-RU' };
+
+/** `"1299.00"` + `"RUB"` → `1 299,00 ₽` (ru) or `RUB 1,299.00` (en). Prices stay strings until display. */
+export function formatPrice(price: string, currency: string, lang: Language): string {
+  try {
+    return new Intl.NumberFormat(LOCALES[lang], { style: 'currency', currency }).format(Number(price));
+  } catch {
+    return `${price} ${currency}`;
+  }
+}
+
+/** Bytes as `12.3 MB`. */
+export function formatMegabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** Milliseconds as `85 ms`, or the "none" text for null. */
+export function formatMs(ms: number | null, none: string): string {
+  return ms === null ? none : `${Math.round(ms)} ms`;
+}
+
+/** A ratio as a percentage with one decimal, e.g. `12.5%`. */
+export function formatPercent(part: number, whole: number): string {
+  return whole === 0 ? '0%' : `${((100 * part) / whole).toFixed(1)}%`;
+}

@@ -1,0 +1,68 @@
+/**
+ * Sends product photos. The first time a photo goes out it is uploaded from our image store;
+ * Telegram answers with a `file_id`, which is stored and sent instead of the bytes afterwards.
+ * If Telegram no longer accepts a stored `file_id`, it is forgotten and the photo uploaded again.
+ */
+import { GrammyError, InputFile, InputMediaBuilder } from 'grammy';
+import type { Message, PhotoSize } from 'grammy/types';
+import type { ImageStore } from '../../core/catalog/image-store.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { TelegramMediaRepository } from '../../db/repositories/telegram-media.ts';
+import type { ProductImage } from '../../domain/catalog.ts';
+import type { BotContext } from '../context.ts';
+
+/** One photo of an answer with its caption. */
+export interface OutgoingPhoto {
+  readonly image: ProductImage;
+  readonly caption: string;
+}
+
+/** Telegram's bounds for one media group. */
+export const MEDIA_GROUP_MAX = 10;
+
+export class MediaSender {
+  constructor(
+    private readonly deps: { readonly repository: TelegramMediaRepository; readonly store: ImageStore; readonly logger: Logger },
+  ) {}
+
+  /** Sends 1–10 photos: one photo message, or one media group (albums need 2–10 items). */
+  async send(ctx: BotContext, photos: readonly OutgoingPhoto[]): Promise<void> {
+    if (photos.length === 0) return;
+    const batch = photos.slice(0, MEDIA_GROUP_MAX);
+    const known = await this.deps.repository.fileIds(ctx.me.id, batch.map((photo) => photo.image.id));
+    try {
+      await this.sendWith(ctx, batch, known);
+    } catch (error) {
+      if (known.size === 0 || !isStaleFileId(error)) throw error;
+      this.deps.logger.warn({ imageIds: [...known.keys()] }, 'Telegram refused stored file_ids; uploading the photos again');
+      await Promise.all([...known.keys()].map((imageId) => this.deps.repository.forget(ctx.me.id, imageId)));
+      await this.sendWith(ctx, batch, new Map());
+    }
+  }
+
+  private async sendWith(ctx: BotContext, photos: readonly OutgoingPhoto[], known: ReadonlyMap<number, string>): Promise<void> {
+    const sources = photos.map((photo) => known.get(photo.image.id) ?? new InputFile(this.deps.store.resolve(photo.image.filePath)));
+    const sent: Message[] = photos.length === 1
+      ? [await ctx.replyWithPhoto(sources[0]!, { caption: photos[0]!.caption })]
+      : await ctx.replyWithMediaGroup(photos.map((photo, index) => InputMediaBuilder.photo(sources[index]!, { caption: photo.caption })));
+    await this.rememberUploads(ctx.me.id, photos, known, sent);
+  }
+
+  /** Stores the `file_id` Telegram assigned to each photo we uploaded (not to re-sent ones). */
+  private async rememberUploads(botId: number, photos: readonly OutgoingPhoto[], known: ReadonlyMap<number, string>, sent: readonly Message[]): Promise<void> {
+    const saves = photos.flatMap((photo, index) => {
+      const fileId = largest(sent[index]?.photo)?.file_id;
+      return known.has(photo.image.id) || fileId === undefined ? [] : [this.deps.repository.save(botId, photo.image.id, fileId)];
+    });
+    await Promise.all(saves);
+  }
+}
+
+function largest(sizes: readonly PhotoSize[] | undefined): PhotoSize | undefined {
+  return sizes?.[sizes.length - 1];
+}
+
+/** Telegram's 400 answers for a `file_id` it cannot use (another bot's, expired, deleted). */
+function isStaleFileId(error: unknown): boolean {
+  return error instanceof GrammyError && error.error_code === 400 && /file|identifier|reference/i.test(error.description);
+}

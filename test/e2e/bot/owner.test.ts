@@ -1,0 +1,180 @@
+/**
+ * Owner commands end to end: /add, /stock, /price, /remove, /stats and /train, and that customers
+ * can neither use them nor change anything.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { TrainingPort } from '../../../src/bot/index.ts';
+import { bandsPng, customerPhoto } from '../../helpers/colour-model.ts';
+import { OWNER_IDS, seedCatalog, startBotHarness, type BotHarness } from '../../helpers/bot-fixtures.ts';
+
+let harness: BotHarness;
+let nextUser = 7000;
+const customer = () => harness.chat({ id: nextUser++ });
+
+before(async () => {
+  harness = await startBotHarness();
+  await seedCatalog(harness.assistant, []);
+});
+after(() => harness.close());
+
+describe('owner catalog commands', () => {
+  test('/add on a photo stores the product, and a customer finds it at once', async () => {
+    const owner = harness.owner();
+    owner.sendPhoto(await bandsPng(['#ff00ff']), { caption: '/add Purple coat | 120.50 | Coats | 2 | COAT-PURPLE' });
+    const confirmation = await owner.answer();
+    assert.match(confirmation.text, /Added Purple coat/);
+    assert.match(confirmation.text, /SKU: COAT-PURPLE/);
+    assert.match(confirmation.text, /Price: €120\.50/);
+    assert.match(confirmation.text, /Category: Coats/);
+    assert.match(confirmation.text, /Stock: 2/);
+
+    const chat = customer();
+    chat.sendPhoto(await customerPhoto(['#ff00ff']));
+    const answer = await chat.answer();
+    const photo = answer.calls.find((call) => call.method === 'sendPhoto')!;
+    assert.match(String(photo.params.caption), /^#1 Purple coat/, 'a single hit is sent as one photo');
+  });
+
+  test('/add without a SKU derives one from the name; a currency code in the price is kept', async () => {
+    const owner = harness.owner();
+    owner.sendPhoto(await bandsPng(['#00ffff']), { caption: '/add Cyan Shorts | 15 USD | Shorts | 4' });
+    const confirmation = await owner.answer();
+    assert.match(confirmation.text, /SKU: Cyan-Shorts/);
+    assert.match(confirmation.text, /Price: \$15\.00/);
+  });
+
+  test('/stock 0 hides the product from customers; /stock back brings it back', async () => {
+    const owner = harness.owner(4);
+    owner.sendText('/stock COAT-PURPLE 0');
+    assert.match((await owner.answer()).text, /COAT-PURPLE: stock is now 0/);
+    const chat = customer();
+    chat.sendPhoto(await customerPhoto(['#ff00ff']));
+    assert.match((await chat.answer()).text, /couldn't find anything/);
+    owner.sendText('/stock COAT-PURPLE 5');
+    assert.match((await owner.answer()).text, /stock is now 5/);
+  });
+
+  test('/price changes the price customers see', async () => {
+    const owner = harness.owner();
+    owner.sendText('/price COAT-PURPLE 99,90');
+    assert.match((await owner.answer()).text, /COAT-PURPLE: price is now €99\.90/);
+    const chat = customer();
+    chat.sendText('purple coat');
+    const answer = await chat.answer();
+    const photo = answer.calls.find((call) => call.method === 'sendPhoto')!;
+    assert.match(String(photo.params.caption), /€99\.90/);
+  });
+
+  test('/remove hides the product; unknown SKUs and bad values are explained', async () => {
+    const owner = harness.owner(1);
+    owner.sendText('/remove Cyan-Shorts');
+    assert.match((await owner.answer()).text, /Cyan-Shorts is hidden from customers/);
+    assert.equal((await harness.assistant.catalog.findProduct('Cyan-Shorts'))?.active, false);
+    owner.sendText('/stock NOPE 3');
+    assert.match((await owner.answer()).text, /No product with SKU NOPE/);
+    owner.sendText('/stock COAT-PURPLE -2');
+    assert.match((await owner.answer()).text, /Not changed: stock/);
+    owner.sendText('/price COAT-PURPLE cheap');
+    assert.match((await owner.answer()).text, /Not changed: price/);
+    owner.sendText('/stock');
+    assert.match((await owner.answer()).text, /Usage: \/stock <sku> <quantity>/);
+  });
+
+  test('malformed /add captions get the expected format back and store nothing', async () => {
+    const owner = harness.owner(2);
+    const before = (await harness.assistant.stats.collect()).catalog.products;
+    for (const caption of ['/add Just a name', '/add Hat | free | Hats | 1', '/add Hat | 5 | Hats | lots', '/add Hat | 5 | | 1 | BAD SKU!']) {
+      owner.sendPhoto(await bandsPng(['#123456']), { caption });
+      const reply = await owner.answer();
+      assert.match(reply.text, /Nothing was stored/, caption);
+      assert.match(reply.text, /\/add Name \| price \| category \| stock \[\| sku\]/, caption);
+    }
+    owner.sendText('/add Hat | 5 | Hats | 1');
+    assert.match((await owner.answer()).text, /send a photo with the caption/);
+    assert.equal((await harness.assistant.stats.collect()).catalog.products, before);
+  });
+
+  test('a customer cannot use owner commands, and nothing changes', async () => {
+    const chat = customer();
+    const before = await harness.assistant.stats.collect();
+    const coatBefore = await harness.assistant.catalog.findProduct('COAT-PURPLE');
+    chat.sendPhoto(await bandsPng(['#0f0f0f']), { caption: '/add Stolen | 1 | Hats | 1 | STOLEN' });
+    assert.match((await chat.answer()).text, /only for the shop owner/);
+    for (const command of ['/stock COAT-PURPLE 0', '/price COAT-PURPLE 1', '/remove COAT-PURPLE', '/stats', '/train']) {
+      chat.sendText(command);
+      assert.match((await chat.answer()).text, /only for the shop owner/, command);
+    }
+    assert.equal(await harness.assistant.catalog.findProduct('STOLEN'), undefined);
+    const product = await harness.assistant.catalog.findProduct('COAT-PURPLE');
+    assert.deepEqual(product, coatBefore);
+    assert.deepEqual((await harness.assistant.stats.collect()).catalog, before.catalog);
+  });
+
+  test('/train says training is not available yet', async () => {
+    const owner = harness.owner(3);
+    owner.sendText('/train');
+    assert.match((await owner.answer()).text, /Training arrives with the training issue/);
+  });
+});
+
+describe('/stats', () => {
+  let fresh: BotHarness;
+  let running = false;
+  const training: TrainingPort = {
+    isRunning: () => running,
+    startTraining(onProgress) {
+      running = true;
+      onProgress(0.5);
+      running = false;
+      return Promise.resolve({ summary: 'accuracy 91.0%, promoted' });
+    },
+  };
+  before(async () => {
+    fresh = await startBotHarness({ training });
+    await seedCatalog(fresh.assistant);
+  });
+  after(() => fresh.close());
+
+  test('the numbers match what happened, and a chart follows', async () => {
+    const owner = fresh.owner();
+    await fresh.assistant.catalog.setStock('GREEN-HAT', 0);
+    await fresh.assistant.catalog.remove('BLUE-JEANS');
+    const chat = fresh.chat({ id: 9001 });
+    chat.sendPhoto(await customerPhoto(['#ff0000']));
+    await chat.answer();
+    chat.sendPhoto(await customerPhoto(['#ffff00']));
+    await chat.answer();
+    chat.sendPhoto(await customerPhoto(['#808080']));
+    await chat.answer();
+    chat.sendText('scarf');
+    await chat.answer();
+
+    owner.sendText('/stats');
+    const text = (await owner.answer()).text;
+    assert.match(text, /Products: 8 \(7 active, 6 in stock\)/);
+    assert.match(text, /Images: 8/);
+    assert.match(text, /Searches: 4 in 24 h, 4 in 7 days \(4 total\)/);
+    assert.match(text, /No match: 1 of 4 \(25\.0%\)/);
+    assert.match(text, /Photo → answer: median \d+ ms, p95 \d+ ms/);
+    assert.match(text, /Top categories \(7 days\): (Dresses \(1\), Scarves \(1\), Shirts \(1\)|.*Dresses \(1\).*)/);
+    assert.match(text, /Model: test-colour-histogram@1 \(generated weights, not pretrained\)/);
+    const chart = await owner.next((call) => call.method === 'sendPhoto');
+    const png = [...chart.files.values()][0]!;
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    assert.match(String(chart.params.caption), /Searches per day/);
+  });
+
+  test('/train runs a plugged-in training port and reports the result', async () => {
+    const owner = fresh.owner(1);
+    owner.sendText('/train');
+    assert.match((await owner.answer()).text, /Training started/);
+    const done = await owner.next((call) => call.method === 'editMessageText');
+    assert.match(String(done.params.text), /Training finished: accuracy 91\.0%, promoted/);
+  });
+});
+
+test('owner ids come from ADMIN_IDS', () => {
+  assert.deepEqual(harness.config.telegram.adminIds, [...OWNER_IDS]);
+});
+
