@@ -6,6 +6,8 @@
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
 import { createLogger, type Logger } from './core/logger.ts';
+import { createTrainingComponents, type TrainingComponents } from './core/training/index.ts';
+import { trainingPortFor } from './core/training/chat-port.ts';
 import { ensureBackbone } from './ml/ensure-backbone.ts';
 import { loadEmbeddingModel } from './ml/load-model.ts';
 
@@ -24,7 +26,10 @@ async function main(): Promise<void> {
   const model = await assistant.model();
   logger.info({ modelId: model.modelId, pretrained: model.pretrained, provider: model.provider, database: assistant.db.engine }, 'backbone loaded');
   await reindexIfNeeded(assistant, logger);
-  const services = await startServices(assistant, effective, logger);
+  const training = createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: effective, warn: (message) => logger.warn(message) });
+  // Heads trained on another backbone cannot classify its features; retraining replaces them.
+  await training.heads.invalidateForBackbone(model.modelId);
+  const services = await startServices(assistant, effective, logger, training);
   installShutdown(assistant, services, logger);
   logger.info({ services: services.map((service) => service.name) }, 'ShopLens is ready');
 }
@@ -54,11 +59,15 @@ async function reindexIfNeeded(assistant: Assistant, logger: Logger): Promise<vo
   logger.info({ ...report, problems: report.problems.length }, 'reindex finished');
 }
 
-async function startServices(assistant: Assistant, config: Config, logger: Logger): Promise<Service[]> {
+async function startServices(assistant: Assistant, config: Config, logger: Logger, training: TrainingComponents): Promise<Service[]> {
   const services: Service[] = [];
+  if (config.training.enabled) {
+    training.retrainJob.start(config.training.cron);
+    services.push({ name: 'retrain-job', stop: () => training.retrainJob.stop() });
+  }
   if (config.telegram.token) {
     const { startTelegramChannel } = await import('./bot/index.ts');
-    const channel = await startTelegramChannel(assistant, config, logger);
+    const channel = await startTelegramChannel(assistant, config, logger, { training: trainingPortFor(training.service) });
     services.push({ name: 'telegram', stop: () => channel.stop() });
   } else {
     logger.info('TELEGRAM_BOT_TOKEN is not set: no Telegram channel (see README "Telegram bot")');

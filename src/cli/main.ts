@@ -6,7 +6,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { ImportError } from '../core/catalog/import-report.ts';
+import { registerClassify } from './commands/classify.ts';
 import { registerImport } from './commands/import.ts';
+import { registerModelHeads } from './commands/model-heads.ts';
+import { registerTrain } from './commands/train.ts';
 import { registerModel } from './commands/model.ts';
 import { registerReindex } from './commands/reindex.ts';
 import { registerSearch } from './commands/search.ts';
@@ -26,6 +29,10 @@ const EXPECTED_ERRORS = new Map<string, number>([
   ['ImageRejectedError', 1],
   ['InvalidProductError', 1],
   ['UnknownProductError', 1],
+  ['InvalidHyperparametersError', 1],
+  ['TrainingDataError', 1],
+  ['HeadNotUsableError', 1],
+  ['TrainingAbortedError', 1],
 ]);
 
 async function runCommand(json: boolean, action: (context: CliContext) => Promise<number>): Promise<void> {
@@ -60,7 +67,9 @@ export function buildProgram(): Command {
   registerSearch(program, runCommand);
   registerStats(program, runCommand);
   registerReindex(program, runCommand);
-  registerModel(program, runCommand);
+  registerModelHeads(registerModel(program, runCommand), runCommand);
+  registerTrain(program, runCommand);
+  registerClassify(program, runCommand);
   return program;
 }
 

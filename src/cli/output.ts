@@ -43,7 +43,7 @@ export function createOutput(options: { json: boolean; stdout?: NodeJS.WritableS
 
 function barProgress(label: string, stream: NodeJS.WritableStream): Progress {
   const bar = new SingleBar(
-    { format: `${label} [{bar}] {value}/{total} {percentage}% | ETA {eta_formatted}`, stream: stream as NodeJS.WriteStream, hideCursor: true },
+    { format: `${label} [{bar}] {value}/{total} {percentage}% | ETA {eta_formatted}`, stream, hideCursor: true },
     Presets.shades_classic,
   );
   let started = false;

@@ -12,9 +12,9 @@ export interface QueryResult<Row> {
 
 /** Anything that can run a parameterised SQL statement: the database itself or a transaction. */
 export interface Queryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  readonly query: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
   /** Runs several `;`-separated statements without parameters (migrations). */
-  exec(sql: string): Promise<void>;
+  readonly exec: (sql: string) => Promise<void>;
 }
 
 export type EngineName = 'pglite' | 'postgres';

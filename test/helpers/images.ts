@@ -1,7 +1,7 @@
 /** Synthetic product photos made with sharp, so tests need no image files or network. */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { seededRandom } from './vectors.ts';
 
 /** An SVG "product photo": background colour, a few shapes and stripes, all from `seed`. */
@@ -28,7 +28,7 @@ export async function writeProductPhoto(file: string, seed: number, options: { w
 }
 
 /** The transformations a customer's photo of a catalog item typically goes through. */
-export const CUSTOMER_TRANSFORMS: Record<string, (image: sharp.Sharp) => sharp.Sharp> = {
+export const CUSTOMER_TRANSFORMS: Record<string, (image: Sharp) => Sharp> = {
   resized: (image) => image.resize(200),
   'low-quality JPEG': (image) => image.jpeg({ quality: 15 }),
   'small crop': (image) => image.extract({ left: 24, top: 18, width: 432, height: 324 }),

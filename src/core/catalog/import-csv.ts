@@ -57,6 +57,8 @@ async function readRows(csvPath: string): Promise<ParsedRow[]> {
   let parsed: Array<{ record: CsvRecord; info: { lines: number; columns: unknown } ; raw?: string }>;
   let header: string[] = [];
   try {
+    // csv-parse's types do not model `info: true` records, hence the assertion below.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     parsed = parse(text, {
       bom: true,
       columns: (names: string[]) => {

@@ -48,7 +48,7 @@ export function curvesSpec(history: readonly EpochMetrics[], title: string): Top
       color: { field: 'split', type: 'nominal' as const, title: null, scale: { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] } },
     },
   });
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, config: CONFIG, data: { values }, hconcat: [panel('loss'), panel('accuracy')] } as TopLevelSpec;
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, config: CONFIG, data: { values }, hconcat: [panel('loss'), panel('accuracy')] };
 }
 
 /** Figure 15: `confusion[actual][predicted]` as a heatmap with counts and class names. */
@@ -75,5 +75,5 @@ export function confusionSpec(confusion: readonly (readonly number[])[], classes
         },
       },
     ],
-  } as TopLevelSpec;
+  };
 }

@@ -37,21 +37,49 @@ export async function extractFeatures(
   const rejected: string[] = [];
   const badImages = new Set<string>();
   let done = 0;
-  for (const index of missing) {
+  for (let start = 0; start < missing.length; start += CHUNK) {
     deps.signal?.throwIfAborted();
-    const request = requests[index]!;
-    if (badImages.has(request.image.sha256)) continue;
-    try {
-      const original = await request.image.read();
-      const data = request.augmentation === 'original' ? original : await deps.augment(original, request.image.sha256, request.augmentation);
-      const embedded = await deps.model.embed(data, request.image.source);
-      features[index] = embedded.features;
-      await deps.cache.put(deps.model.modelId, keys[index]!, embedded.features);
-    } catch (error) {
-      badImages.add(request.image.sha256);
-      rejected.push(`${request.image.source}: ${(error as Error).message}`);
+    const chunk = await prepareChunk(missing.slice(start, start + CHUNK), requests, deps.augment, badImages, rejected);
+    const inputs = chunk.map((item) => ({ source: item.source, data: item.data }));
+    let position = 0;
+    for await (const outcome of deps.model.embedAll(inputs, deps.signal ? { signal: deps.signal } : {})) {
+      const { index } = chunk[position++]!;
+      if (outcome.ok) {
+        features[index] = outcome.image.features;
+        await deps.cache.put(deps.model.modelId, keys[index]!, outcome.image.features);
+      } else {
+        badImages.add(requests[index]!.image.sha256);
+        rejected.push(`${requests[index]!.image.source}: ${outcome.error.reason}`);
+      }
+      deps.onProgress?.(++done, missing.length);
     }
-    deps.onProgress?.(++done, missing.length);
   }
-  return { features, cacheHits: requests.length - missing.length, embedded: done - rejected.length, rejected };
+  return { features, cacheHits: requests.length - missing.length, embedded: features.filter(Boolean).length - (requests.length - missing.length), rejected };
+}
+
+/** Images embedded per `embedAll` call: enough to keep the pipeline busy, few enough to hold augmented copies in memory. */
+const CHUNK = 32;
+
+/** Reads (and augments) the images of one chunk; unreadable ones are reported and left out. */
+async function prepareChunk(
+  indices: readonly number[],
+  requests: readonly FeatureRequest[],
+  augment: Augmenter,
+  badImages: Set<string>,
+  rejected: string[],
+): Promise<{ index: number; source: string; data: Buffer }[]> {
+  const chunk: { index: number; source: string; data: Buffer }[] = [];
+  for (const index of indices) {
+    const { image, augmentation } = requests[index]!;
+    if (badImages.has(image.sha256)) continue;
+    try {
+      const original = await image.read();
+      const data = augmentation === 'original' ? original : await augment(original, image.sha256, augmentation);
+      chunk.push({ index, source: augmentation === 'original' ? image.source : `${image.source} (${augmentation})`, data });
+    } catch (error) {
+      badImages.add(image.sha256);
+      rejected.push(`${image.source}: ${(error as Error).message}`);
+    }
+  }
+  return chunk;
 }

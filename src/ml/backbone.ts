@@ -1,0 +1,352 @@
+/**
+ * The feature extractor: one ONNX Runtime session over a ResNet-50-shaped model whose sidecar
+ * manifest says what the file is. Loading refuses files that do not match their manifest, because
+ * vectors from a silently swapped model would be compared against the shop's stored vectors and
+ * return confident nonsense.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Worker } from 'node:worker_threads';
+import type { InferenceSession } from 'onnxruntime-node';
+import { openWithFallback, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
+import { modelIdOf, readManifest, type ModelManifest } from './manifest.ts';
+
+/** How to get a model, worded for the person who just hit a missing or stale file. */
+export function modelFixHint(modelPath: string): string {
+  return (
+    '`npx shoplens model fetch` downloads the pretrained ResNet-50, or ' +
+    `\`npx shoplens model generate --arch resnet50 --seed 42 --out ${modelPath}\` makes a test model`
+  );
+}
+
+/** The configured model file does not exist. */
+export class ModelMissingError extends Error {
+  constructor(readonly modelPath: string) {
+    super(`Model file not found: ${modelPath}. ${modelFixHint(modelPath)}.`);
+    this.name = 'ModelMissingError';
+  }
+}
+
+/** The model file exists but is not the file its manifest describes, or not the shape it claims. */
+export class ModelMismatchError extends Error {
+  constructor(
+    readonly modelPath: string,
+    detail: string,
+  ) {
+    super(`${modelPath}: ${detail}`);
+    this.name = 'ModelMismatchError';
+  }
+}
+
+export interface BackboneLoadOptions {
+  /** `ML_DEVICE`; CUDA falls back to CPU with a warning. */
+  device: DeviceRequest;
+  /** `ML_THREADS`: ONNX Runtime intra-op threads, 0 = runtime default (all cores). */
+  threads: number;
+  /** See {@link InferenceSessionSettings.allowSpinning}; default false. */
+  allowSpinning?: boolean;
+  logger: WarnLogger;
+}
+
+/**
+ * A loaded backbone. `run` turns a batch of preprocessed images into raw pooled features.
+ * Create with {@link Backbone.load}; call {@link Backbone.close} when done.
+ */
+export class Backbone {
+  /** Stamp stored with every vector this backbone produces (`<id>@<sha256 prefix>`). */
+  readonly modelId: string;
+
+  private constructor(
+    /** Absolute path of the `.onnx` file. */
+    readonly modelPath: string,
+    /** The validated sidecar manifest. */
+    readonly manifest: ModelManifest,
+    /** Where inference runs after any CUDA → CPU fallback. */
+    readonly provider: ActiveProvider,
+    private readonly session: WorkerSession,
+  ) {
+    this.modelId = modelIdOf(manifest);
+  }
+
+  /** False for generated weights: their matches are meaningless and the UI should say so. */
+  get pretrained(): boolean {
+    return this.manifest.pretrained;
+  }
+
+  /** Length of one feature vector (2048 for ResNet-50). */
+  get dimension(): number {
+    return this.manifest.dimension;
+  }
+
+  /** Side S of the square network input in pixels (224 for ResNet-50). */
+  get inputSize(): number {
+    return this.manifest.inputSize;
+  }
+
+  /** Number of float32 values one preprocessed image occupies in a batch: 3·S·S. */
+  get imageLength(): number {
+    return 3 * this.inputSize * this.inputSize;
+  }
+
+  /**
+   * Validates the manifest and the file's SHA-256, then opens an inference session.
+   * @throws {ModelMissingError} when `modelPath` does not exist.
+   * @throws {ManifestError} when the sidecar manifest is missing or malformed.
+   * @throws {ModelMismatchError} when the hash, tensor names or shapes disagree with the manifest.
+   */
+  static async load(modelPath: string, options: BackboneLoadOptions): Promise<Backbone> {
+    const path = resolve(modelPath);
+    await assertModelFile(path);
+    const manifest = await readManifest(path);
+    const actual = await sha256OfFile(path);
+    if (actual !== manifest.sha256) {
+      throw new ModelMismatchError(
+        path,
+        `model file does not match its manifest (file sha256 ${actual.slice(0, 12)}…, manifest ${manifest.sha256.slice(0, 12)}…); ` +
+          `re-run ${rerunHint(manifest, path)}`,
+      );
+    }
+    const host = WorkerSession.start();
+    try {
+      const { session, provider } = await openWithFallback((sessionOptions) => host.open(path, sessionOptions), options);
+      assertContract(path, manifest, session);
+      return new Backbone(path, manifest, provider, host);
+    } catch (error) {
+      await host.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs the network on `count` images.
+   * @param batch at least `count·3·S·S` float32 values: `[count, 3, S, S]` NCHW, normalized.
+   *   Only the first `count` images are read, so a reused, larger buffer is fine.
+   * @returns a fresh `count·dimension` Float32Array: row i holds image i's raw pooled features.
+   */
+  async run(batch: Float32Array, count: number): Promise<Float32Array> {
+    const size = this.inputSize;
+    const needed = count * this.imageLength;
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
+    if (batch.length < needed) {
+      throw new RangeError(`batch holds ${batch.length} values, ${count} images of 3×${size}×${size} need ${needed}`);
+    }
+    // A copy goes to the worker so the caller may refill its buffer while inference runs.
+    const output = await this.session.run(this.manifest.inputName, this.manifest.outputName, batch.slice(0, needed), [count, 3, size, size]);
+    // [N, 2048] and torchvision exports' [N, 2048, 1, 1] hold the same values; only the count matters.
+    if (output.data.length !== count * this.dimension) {
+      throw new ModelMismatchError(
+        this.modelPath,
+        `output "${this.manifest.outputName}" has shape [${output.dims.join(', ')}], expected ${count}×${this.dimension} values`,
+      );
+    }
+    return output.data;
+  }
+
+  /** Releases the native session. The backbone must not be used afterwards. */
+  async close(): Promise<void> {
+    await this.session.close();
+  }
+}
+
+/** Streams the file through SHA-256 so a 100 MB model never sits in memory twice. */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+async function assertModelFile(path: string): Promise<void> {
+  try {
+    const stats = await stat(path);
+    if (!stats.isFile()) throw new ModelMismatchError(path, 'model path is not a regular file');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ModelMissingError(path);
+    throw error;
+  }
+}
+
+function rerunHint(manifest: ModelManifest, path: string): string {
+  if (manifest.source === 'download') return '`npx shoplens model fetch`';
+  if (manifest.source === 'generated') {
+    return `\`npx shoplens model generate --arch ${manifest.arch} --seed <seed> --out ${path}\``;
+  }
+  return '`npx shoplens model fetch` or `npx shoplens model generate`';
+}
+
+/**
+ * Checks the session exposes the manifest's tensor names and, where the graph declares fixed
+ * sizes, the manifest's input size and dimension. Symbolic dimensions (the batch) are skipped.
+ */
+function assertContract(path: string, manifest: ModelManifest, session: SessionDescription): void {
+  if (!session.inputNames.includes(manifest.inputName)) {
+    throw new ModelMismatchError(
+      path,
+      `manifest input "${manifest.inputName}" is not in the model (inputs: ${session.inputNames.join(', ')})`,
+    );
+  }
+  if (!session.outputNames.includes(manifest.outputName)) {
+    throw new ModelMismatchError(
+      path,
+      `manifest output "${manifest.outputName}" is not in the model (outputs: ${session.outputNames.join(', ')})`,
+    );
+  }
+  const input = tensorShape(session.inputMetadata, manifest.inputName);
+  if (input !== undefined && !shapeAllows(input, [undefined, 3, manifest.inputSize, manifest.inputSize])) {
+    throw new ModelMismatchError(path, `input shape [${input.join(', ')}] does not accept [N, 3, ${manifest.inputSize}, ${manifest.inputSize}]`);
+  }
+  const output = tensorShape(session.outputMetadata, manifest.outputName);
+  const fixed = output?.slice(1).filter((dim): dim is number => typeof dim === 'number');
+  if (output !== undefined && fixed !== undefined && fixed.length === output.length - 1) {
+    const perImage = fixed.reduce((product, dim) => product * dim, 1);
+    if (perImage !== manifest.dimension) {
+      throw new ModelMismatchError(path, `output shape [${output.join(', ')}] does not give ${manifest.dimension} values per image`);
+    }
+  }
+}
+
+function tensorShape(
+  metadata: readonly InferenceSession.ValueMetadata[],
+  name: string,
+): ReadonlyArray<number | string> | undefined {
+  const entry = metadata.find((value) => value.name === name);
+  if (entry === undefined || !entry.isTensor || entry.shape.length === 0) return undefined;
+  return entry.shape;
+}
+
+function shapeAllows(shape: ReadonlyArray<number | string>, expected: ReadonlyArray<number | undefined>): boolean {
+  if (shape.length !== expected.length) return false;
+  return shape.every((dim, i) => typeof dim !== 'number' || dim < 0 || expected[i] === undefined || dim === expected[i]);
+}
+
+/** Names and shapes of a session's inputs and outputs, as reported by ONNX Runtime. */
+export interface SessionDescription {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  inputMetadata: readonly InferenceSession.ValueMetadata[];
+  outputMetadata: readonly InferenceSession.ValueMetadata[];
+}
+
+interface WorkerReply {
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  message?: string;
+}
+
+/**
+ * Code of the inference worker. onnxruntime-node's `session.run` is synchronous C++ behind a
+ * promise: it blocks its thread for the whole forward pass (≈0.6 s for a batch of 8 on 2 cores).
+ * On the main thread that would freeze the bot and stall the image decoding the embedder wants
+ * to overlap with inference, so the session lives here. Plain CommonJS evaluated from a string,
+ * because the app runs TypeScript through tsx and a worker file would need the loader too.
+ */
+const WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+let session = null;
+let queue = Promise.resolve();
+const describe = (list) => list.map((m) => m.isTensor
+  ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] }
+  : { name: m.name, isTensor: false });
+const operations = {
+  async open({ model, options }) {
+    if (session) await session.release();
+    session = null;
+    session = await ort.InferenceSession.create(model, options);
+    return { value: {
+      inputNames: [...session.inputNames], outputNames: [...session.outputNames],
+      inputMetadata: describe(session.inputMetadata), outputMetadata: describe(session.outputMetadata),
+    } };
+  },
+  async run({ inputName, outputName, data, dims }) {
+    if (!session) throw new Error('no session is open');
+    const outputs = await session.run({ [inputName]: new ort.Tensor('float32', data, dims) }, [outputName]);
+    const output = outputs[outputName];
+    if (!output || !(output.data instanceof Float32Array)) throw new Error('output "' + outputName + '" is not a float32 tensor');
+    const copy = output.data.slice();
+    return { value: { data: copy, dims: [...output.dims] }, transfer: [copy.buffer] };
+  },
+  async release() {
+    if (session) await session.release();
+    session = null;
+    return { value: null };
+  },
+};
+parentPort.on('message', ({ id, type, args }) => {
+  queue = queue.then(async () => {
+    try {
+      const { value, transfer } = await operations[type](args);
+      parentPort.postMessage({ id, ok: true, result: value }, transfer || []);
+    } catch (error) {
+      parentPort.postMessage({ id, ok: false, message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+});
+`;
+
+/** An ONNX Runtime session hosted in a worker thread; requests are served one at a time, in order. */
+class WorkerSession {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private failure: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', (code) => this.failAll(new Error(`inference worker exited with code ${code}`)));
+    // An idle worker must not keep the process alive if a caller forgets close().
+    worker.unref();
+  }
+
+  static start(): WorkerSession {
+    const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
+    // execArgv [] keeps the parent's loader flags (tsx) out of a worker that needs none.
+    return new WorkerSession(new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath }, execArgv: [] }));
+  }
+
+  async open(model: string, options: InferenceSession.SessionOptions): Promise<SessionDescription> {
+    return (await this.request('open', { model, options })) as SessionDescription;
+  }
+
+  /** Runs one batch; `data` is transferred to the worker and must not be used afterwards. */
+  async run(inputName: string, outputName: string, data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: number[] }> {
+    const result = await this.request('run', { inputName, outputName, data, dims }, [data.buffer as ArrayBuffer]);
+    return result as { data: Float32Array; dims: number[] };
+  }
+
+  async close(): Promise<void> {
+    if (this.failure === undefined) {
+      await this.request('release', {}).catch(() => undefined);
+    }
+    await this.worker.terminate();
+  }
+
+  private request(type: string, args: object, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const reply = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    if (this.pending.size === 1) this.worker.ref();
+    this.worker.postMessage({ id, type, args }, transfer);
+    return reply;
+  }
+
+  private settle({ id, ok, result, message }: WorkerReply): void {
+    const waiter = this.pending.get(id);
+    if (waiter === undefined) return;
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (ok) waiter.resolve(result);
+    else waiter.reject(new Error(message));
+  }
+
+  private failAll(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}

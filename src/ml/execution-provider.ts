@@ -1,0 +1,138 @@
+/**
+ * Chooses where ONNX Runtime runs. The npm package ships CPU binaries only; CUDA works only when
+ * the user has installed the CUDA provider libraries, so asking for it must degrade to CPU with a
+ * warning rather than stop the shop's bot from starting.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+
+/** What the configuration asks for (`ML_DEVICE`). */
+export type DeviceRequest = 'cpu' | 'cuda' | 'auto';
+
+/** What a session actually runs on. */
+export type ActiveProvider = 'cpu' | 'cuda';
+
+/** The slice of a pino logger this module needs; tests pass a recorder. */
+export interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * Execution providers to try, most preferred first. `cuda` and `auto` both try CUDA then CPU;
+ * they differ only in how loudly a fallback is reported (see {@link createInferenceSession}).
+ */
+export function resolveExecutionProviders(device: DeviceRequest): readonly ActiveProvider[] {
+  return device === 'cpu' ? ['cpu'] : ['cuda', 'cpu'];
+}
+
+export interface InferenceSessionSettings {
+  device: DeviceRequest;
+  /** Intra-op threads for one inference; 0 lets ONNX Runtime use one per physical core. */
+  threads: number;
+  /**
+   * Let idle ONNX Runtime workers spin-wait for the next op (faster when the CPU is otherwise idle,
+   * but on a small machine the spinning steals cores from image decoding). Default false.
+   */
+  allowSpinning?: boolean;
+  logger: WarnLogger;
+}
+
+export interface CreatedSession<S = ort.InferenceSession> {
+  session: S;
+  provider: ActiveProvider;
+}
+
+/** Opens a session with the given options; lets the same fallback logic drive an in-thread or worker-hosted session. */
+export type SessionOpener<S> = (options: ort.InferenceSession.SessionOptions) => Promise<S>;
+
+/** Session options shared by every attempt; only the provider list differs. */
+export function sessionOptionsFor(
+  providers: readonly ActiveProvider[],
+  { threads, allowSpinning = false }: Pick<InferenceSessionSettings, 'threads' | 'allowSpinning'>,
+): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [...providers],
+    // 0 is ONNX Runtime's own "pick for me"; passing it through keeps that meaning.
+    intraOpNumThreads: threads,
+    graphOptimizationLevel: 'all',
+    // One model, one request at a time per session: parallel mode only adds scheduling overhead.
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: allowSpinning ? '1' : '0' } } },
+  };
+}
+
+/**
+ * Opens a session on the best available provider through `open`.
+ * @returns the session and the provider it runs on; a CUDA failure falls back to CPU and logs
+ *   one warning (with the runtime's reason) through `settings.logger.warn`.
+ * @throws whatever the CPU attempt throws (bad model file, unsupported operator).
+ */
+export async function openWithFallback<S>(
+  open: SessionOpener<S>,
+  settings: InferenceSessionSettings,
+  cudaInstalled: () => boolean = () => cudaProviderLibrary() !== undefined,
+): Promise<CreatedSession<S>> {
+  const providers = resolveExecutionProviders(settings.device);
+  if (providers[0] === 'cuda') {
+    if (!cudaInstalled()) {
+      // Skipping the attempt spares the log a multi-line native error from ONNX Runtime on every
+      // start of a CPU-only install; the outcome is the same as a failed attempt.
+      warnFallback(settings, 'the CUDA execution provider library is not installed next to onnxruntime-node');
+    } else {
+      try {
+        return { session: await open(sessionOptionsFor(providers, settings)), provider: 'cuda' };
+      } catch (error) {
+        // Missing CUDA/cuDNN libraries or no GPU: an expected deployment, not a crash.
+        warnFallback(settings, error instanceof Error ? error.message : String(error));
+      }
+    }
+  }
+  return { session: await open(sessionOptionsFor(['cpu'], settings)), provider: 'cpu' };
+}
+
+function warnFallback(settings: InferenceSessionSettings, reason: string): void {
+  settings.logger.warn(
+    { device: settings.device, err: reason },
+    settings.device === 'cuda'
+      ? 'CUDA was requested (ML_DEVICE=cuda) but is not available; running on CPU instead'
+      : 'CUDA is not available; running on CPU',
+  );
+}
+
+/**
+ * Path of onnxruntime-node's CUDA provider library, if installed. The npm package ships CPU
+ * binaries; its install script (disabled in this project) or a manual copy adds the CUDA ones to
+ * the same directory as the native binding, which is where ONNX Runtime looks for them.
+ */
+export function cudaProviderLibrary(): string | undefined {
+  const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  try {
+    const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin');
+    for (const napi of readdirSync(bin)) {
+      const candidate = join(bin, napi, process.platform, process.arch, library);
+      if (existsSync(candidate)) return candidate;
+    }
+  } catch {
+    // An unexpected package layout means we cannot tell; let the real attempt decide.
+    return library;
+  }
+  return undefined;
+}
+
+/**
+ * Creates an in-thread ONNX Runtime session on the best available provider (see
+ * {@link openWithFallback}). Note that `session.run` of onnxruntime-node blocks the calling
+ * thread for the whole inference; {@link Backbone} hosts its session in a worker for that reason.
+ * @param model path of an `.onnx` file or its bytes.
+ */
+export function createInferenceSession(
+  model: string | Uint8Array,
+  settings: InferenceSessionSettings,
+): Promise<CreatedSession> {
+  return openWithFallback(
+    (options) => (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options)),
+    settings,
+  );
+}

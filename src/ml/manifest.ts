@@ -1,0 +1,90 @@
+/**
+ * Model manifests: what a backbone file is, where it came from and how to feed it.
+ * Every `.onnx` backbone has a sidecar `<name>.manifest.json`; embeddings are stamped with
+ * {@link modelIdOf} so vectors from different backbones are never compared.
+ */
+import { readFile, writeFile, rename } from 'node:fs/promises';
+import { z } from 'zod';
+
+export const modelManifestSchema = z.object({
+  /** Stable name of the backbone, e.g. `resnet50-imagenet-v1` or `generated-resnet50-seed42`. */
+  id: z.string().min(1),
+  /** True only for weights trained on ImageNet; generated weights give meaningless matches. */
+  pretrained: z.boolean(),
+  arch: z.string().min(1),
+  source: z.enum(['download', 'generated', 'custom']),
+  url: z.string().nullable(),
+  /** Lower-case hex SHA-256 of the `.onnx` file. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  inputName: z.string().min(1),
+  outputName: z.string().min(1),
+  /** Square input side in pixels (224 for ResNet-50). */
+  inputSize: z.number().int().positive(),
+  /** Per-channel RGB mean and std applied after scaling pixels to [0, 1]. */
+  mean: z.tuple([z.number(), z.number(), z.number()]),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+  /** Length of the embedding vector the output produces (2048 for ResNet-50). */
+  dimension: z.number().int().positive(),
+  createdAt: z.string().optional(),
+});
+
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** ImageNet channel statistics used by torchvision-trained ResNets, in RGB order. */
+export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
+/** Path of the sidecar manifest for a model file: `models/x.onnx` → `models/x.manifest.json`. */
+export function manifestPathFor(modelPath: string): string {
+  return `${modelPath.replace(/\.onnx$/i, '')}.manifest.json`;
+}
+
+/**
+ * Identifier stored with every embedding: the manifest id plus the first 12 hex digits of the
+ * file hash, so that replacing weights under the same name still counts as a different model.
+ */
+export function modelIdOf(manifest: Pick<ModelManifest, 'id' | 'sha256'>): string {
+  return `${manifest.id}@${manifest.sha256.slice(0, 12)}`;
+}
+
+/** Thrown when a manifest is missing or malformed; the message names the file. */
+export class ManifestError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = 'ManifestError';
+  }
+}
+
+/** Reads and validates the sidecar manifest of `modelPath`. */
+export async function readManifest(modelPath: string): Promise<ModelManifest> {
+  const file = manifestPathFor(modelPath);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ManifestError(file, 'manifest not found');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ManifestError(file, 'not valid JSON');
+  }
+  const parsed = modelManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ManifestError(file, `invalid manifest (${fields.join('; ')})`);
+  }
+  return parsed.data;
+}
+
+/** Writes the sidecar manifest atomically (temp file + rename) so a crash never leaves half a file. */
+export async function writeManifest(modelPath: string, manifest: ModelManifest): Promise<void> {
+  const file = manifestPathFor(modelPath);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(temporary, file);
+}

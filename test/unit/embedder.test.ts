@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
+import { Backbone, ModelMismatchError, ModelMissingError } from '../../src/ml/backbone.ts';
+import { cosineSimilarity, ImageEmbedder, l2Normalize, type EmbedOutcome, type ImageInput } from '../../src/ml/embedder.ts';
+import { openWithFallback, resolveExecutionProviders } from '../../src/ml/execution-provider.ts';
+import { ImageRejectedError } from '../../src/ml/image-errors.ts';
+import { manifestPathFor } from '../../src/ml/manifest.ts';
+import { writeGeneratedModel } from '../../src/ml/model-generator/index.ts';
+
+interface LoggedWarning {
+  obj: object;
+  msg: string;
+}
+
+function recordingLogger(): { warn(obj: object, msg: string): void; warnings: LoggedWarning[] } {
+  const warnings: LoggedWarning[] = [];
+  return { warnings, warn: (obj, msg) => warnings.push({ obj, msg }) };
+}
+
+function norm(v: Float32Array): number {
+  return Math.sqrt(v.reduce((sum, x) => sum + x * x, 0));
+}
+
+/** A small "photo": a colour gradient with a disc, different per seed. */
+async function photo(seed: number, width = 320, height = 240): Promise<Buffer> {
+  const data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const inDisc = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / (3 + seed)) ** 2;
+      const i = (y * width + x) * 3;
+      data[i] = inDisc ? 255 - seed * 20 : (x * (seed + 1)) % 256;
+      data[i + 1] = inDisc ? seed * 30 : (y * 2 + seed * 40) % 256;
+      data[i + 2] = (x + y + seed * 70) % 256;
+    }
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
+describe('ImageEmbedder with the tiny generated model', () => {
+  let dir: string;
+  let modelPath: string;
+  let backbone: Backbone;
+  let embedder: ImageEmbedder;
+  const logger = recordingLogger();
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shoplens-embedder-'));
+    modelPath = join(dir, 'tiny.onnx');
+    await writeGeneratedModel({ arch: 'tiny', seed: 7, out: modelPath });
+    backbone = await Backbone.load(modelPath, { device: 'cpu', threads: 1, logger });
+    embedder = new ImageEmbedder(backbone, { mode: 'center-crop', maxBytes: 1024 * 1024, maxPixels: 10_000_000, batchSize: 3 });
+  });
+
+  after(async () => {
+    await backbone.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('exposes what the manifest says', () => {
+    assert.equal(backbone.dimension, 2048);
+    assert.equal(backbone.inputSize, 224);
+    assert.equal(backbone.pretrained, false);
+    assert.equal(backbone.provider, 'cpu');
+    assert.match(backbone.modelId, /^generated-tiny-seed7@[0-9a-f]{12}$/);
+    assert.equal(embedder.modelId, backbone.modelId);
+    assert.equal(logger.warnings.length, 0, 'no warning on plain CPU');
+  });
+
+  test('embed gives a finite 2048-d feature vector and a unit-length embedding', async () => {
+    const result = await embedder.embed(await photo(1), 'one.jpg');
+    assert.equal(result.features.length, 2048);
+    assert.equal(result.embedding.length, 2048);
+    assert.ok(result.features.every(Number.isFinite), 'features are finite');
+    assert.ok(result.features.some((x) => x !== 0), 'features are not all zero');
+    assert.ok(Math.abs(norm(result.embedding) - 1) < 1e-5, `norm ${norm(result.embedding)}`);
+    assert.equal(result.width, 320);
+    assert.equal(result.height, 240);
+    assert.match(result.sha256, /^[0-9a-f]{64}$/);
+  });
+
+  test('embed rejects a bad image with ImageRejectedError', async () => {
+    await assert.rejects(embedder.embed(Buffer.from('not a picture at all'), 'upload-3'), (error: unknown) => {
+      assert.ok(error instanceof ImageRejectedError);
+      assert.equal(error.reason, 'not-an-image');
+      assert.match(error.message, /^upload-3: /);
+      return true;
+    });
+  });
+
+  test('embedAll yields in input order; a bad image in the middle is an ok:false outcome', async () => {
+    const pictures = await Promise.all([0, 1, 2, 3, 4, 5, 6].map((seed) => photo(seed)));
+    const onDisk = join(dir, 'from-disk.jpg');
+    await writeFile(onDisk, pictures[6]!);
+    const inputs: ImageInput[] = [
+      { source: 'p0', data: pictures[0]! },
+      { source: 'p1', data: pictures[1]! },
+      { source: 'p2', data: pictures[2]! },
+      { source: 'broken', data: pictures[3]!.subarray(0, 200) },
+      { source: 'p4', data: pictures[4]! },
+      { source: 'missing', path: join(dir, 'no-such-file.jpg') },
+      { source: 'p5', data: pictures[5]! },
+      { source: 'disk', path: onDisk },
+    ];
+    const progress: [number, number][] = [];
+    const outcomes: EmbedOutcome[] = [];
+    for await (const outcome of embedder.embedAll(inputs, { onProgress: (done, total) => progress.push([done, total]) })) {
+      outcomes.push(outcome);
+    }
+    assert.deepEqual(outcomes.map((o) => o.input.source), inputs.map((i) => i.source));
+    assert.deepEqual(outcomes.map((o) => o.ok), [true, true, true, false, true, false, true, true]);
+    const broken = outcomes[3]!;
+    assert.ok(!broken.ok && broken.error.reason === 'truncated' && broken.error.message.startsWith('broken: '));
+    const missing = outcomes[5]!;
+    assert.ok(!missing.ok && missing.error.reason === 'unreadable');
+    assert.deepEqual(progress, inputs.map((_, i) => [i + 1, inputs.length]));
+
+    // Each ok outcome matches embed() of the same bytes, whatever batch it travelled in.
+    const vectors = outcomes.flatMap((o) => (o.ok ? [o.image.embedding] : []));
+    for (const [index, outcome] of outcomes.entries()) {
+      if (!outcome.ok) continue;
+      const bytes = inputs[index]!.data ?? (await readFile(inputs[index]!.path!));
+      const single = await embedder.embed(bytes, 'again');
+      assert.ok(cosineSimilarity(single.embedding, outcome.image.embedding) > 0.99999, `${outcome.input.source} matches embed()`);
+      for (let i = 0; i < 2048; i += 1) {
+        assert.ok(Math.abs(single.embedding[i]! - outcome.image.embedding[i]!) < 1e-5, `${outcome.input.source}[${i}]`);
+      }
+    }
+    // Different pictures give different vectors.
+    assert.ok(cosineSimilarity(vectors[0]!, vectors[1]!) < 0.99999);
+  });
+
+  test('embedAll of nothing yields nothing', async () => {
+    const outcomes = [];
+    for await (const outcome of embedder.embedAll([])) outcomes.push(outcome);
+    assert.equal(outcomes.length, 0);
+  });
+
+  test('embedAll refuses an input with both path and data before doing any work', async () => {
+    const generator = embedder.embedAll([{ source: 'both', path: '/x.jpg', data: Buffer.from('x') }]);
+    await assert.rejects(generator.next(), TypeError);
+  });
+
+  test('embedAll stops with the abort reason', async () => {
+    const data = await photo(2);
+    const inputs = Array.from({ length: 9 }, (_, i) => ({ source: `a${i}`, data }));
+    const controller = new AbortController();
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const outcome of embedder.embedAll(inputs, { signal: controller.signal })) {
+          seen.push(outcome.input.source);
+          controller.abort(new Error('user cancelled'));
+        }
+      })(),
+      /user cancelled/,
+    );
+    assert.ok(seen.length >= 1 && seen.length <= 3, `stopped after the first batch, saw ${seen.length}`);
+  });
+
+  test('a consumer may stop early without hanging', async () => {
+    const data = await photo(3);
+    const inputs = Array.from({ length: 12 }, (_, i) => ({ source: `b${i}`, data }));
+    for await (const outcome of embedder.embedAll(inputs)) {
+      assert.ok(outcome.ok);
+      break;
+    }
+  });
+});
+
+describe('Backbone.load failures', () => {
+  let dir: string;
+  let modelPath: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shoplens-backbone-'));
+    modelPath = join(dir, 'tiny.onnx');
+    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a missing model file says where it looked and how to get one', async () => {
+    const missing = join(dir, 'absent.onnx');
+    await assert.rejects(Backbone.load(missing, { device: 'cpu', threads: 1, logger: recordingLogger() }), (error: unknown) => {
+      assert.ok(error instanceof ModelMissingError);
+      assert.equal(error.modelPath, missing);
+      assert.ok(error.message.includes(missing));
+      assert.ok(error.message.includes('`npx shoplens model fetch` downloads the pretrained ResNet-50'));
+      assert.ok(error.message.includes(`\`npx shoplens model generate --arch resnet50 --seed 42 --out ${missing}\` makes a test model`));
+      return true;
+    });
+  });
+
+  test('a model file that does not match its manifest hash is refused', async () => {
+    const other = join(dir, 'swapped.onnx');
+    await copyFile(modelPath, other);
+    await copyFile(manifestPathFor(modelPath), manifestPathFor(other));
+    // Same manifest, different bytes: as if someone replaced the weights in place.
+    await writeFile(other, Buffer.concat([await readFile(modelPath), Buffer.from([0])]));
+    await assert.rejects(Backbone.load(other, { device: 'cpu', threads: 1, logger: recordingLogger() }), (error: unknown) => {
+      assert.ok(error instanceof ModelMismatchError);
+      assert.ok(error.message.startsWith(`${other}: model file does not match its manifest`), error.message);
+      assert.match(error.message, /npx shoplens model generate/);
+      return true;
+    });
+  });
+
+  test('a manifest naming a tensor the model lacks is refused', async () => {
+    const renamed = join(dir, 'renamed.onnx');
+    await copyFile(modelPath, renamed);
+    const manifest = JSON.parse(await readFile(manifestPathFor(modelPath), 'utf8')) as Record<string, unknown>;
+    await writeFile(manifestPathFor(renamed), JSON.stringify({ ...manifest, outputName: 'logits' }));
+    await assert.rejects(
+      Backbone.load(renamed, { device: 'cpu', threads: 1, logger: recordingLogger() }),
+      /manifest output "logits" is not in the model \(outputs: embedding\)/,
+    );
+  });
+
+  test('CUDA on this CPU-only install falls back to CPU and logs a warning', async () => {
+    assert.deepEqual(resolveExecutionProviders('cuda'), ['cuda', 'cpu']);
+    assert.deepEqual(resolveExecutionProviders('cpu'), ['cpu']);
+    const logger = recordingLogger();
+    const backbone = await Backbone.load(modelPath, { device: 'cuda', threads: 1, logger });
+    try {
+      assert.equal(backbone.provider, 'cpu');
+      assert.equal(logger.warnings.length, 1);
+      assert.match(logger.warnings[0]!.msg, /CUDA was requested .* running on CPU/);
+      assert.ok('err' in logger.warnings[0]!.obj);
+      const out = await backbone.run(new Float32Array(backbone.imageLength), 1);
+      assert.equal(out.length, 2048);
+    } finally {
+      await backbone.close();
+    }
+  });
+});
+
+describe('openWithFallback', () => {
+  test('a failing CUDA attempt is caught, logged, and retried on CPU', async () => {
+    const logger = recordingLogger();
+    const attempts: unknown[] = [];
+    const created = await openWithFallback(
+      (options) => {
+        attempts.push(options.executionProviders);
+        if (options.executionProviders?.includes('cuda')) return Promise.reject(new Error('Failed to load shared library'));
+        return Promise.resolve('cpu-session');
+      },
+      { device: 'auto', threads: 0, logger },
+      () => true,
+    );
+    assert.deepEqual(created, { session: 'cpu-session', provider: 'cpu' });
+    assert.deepEqual(attempts, [['cuda', 'cpu'], ['cpu']]);
+    assert.equal(logger.warnings.length, 1);
+    assert.deepEqual(logger.warnings[0]!.obj, { device: 'auto', err: 'Failed to load shared library' });
+  });
+
+  test('a working CUDA attempt is used', async () => {
+    const logger = recordingLogger();
+    const created = await openWithFallback(() => Promise.resolve('gpu-session'), { device: 'cuda', threads: 0, logger }, () => true);
+    assert.deepEqual(created, { session: 'gpu-session', provider: 'cuda' });
+    assert.equal(logger.warnings.length, 0);
+  });
+
+  test('device cpu never tries CUDA and passes the session options through', async () => {
+    const seen: unknown[] = [];
+    await openWithFallback((options) => Promise.resolve(seen.push(options)), { device: 'cpu', threads: 2, logger: recordingLogger() });
+    assert.deepEqual(seen, [
+      {
+        executionProviders: ['cpu'],
+        intraOpNumThreads: 2,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      },
+    ]);
+  });
+});
+
+describe('vector helpers', () => {
+  test('l2Normalize returns a unit-length copy and leaves zeros alone', () => {
+    const v = new Float32Array([3, 4]);
+    assert.deepEqual([...l2Normalize(v)], [0.6000000238418579, 0.800000011920929]);
+    assert.deepEqual([...v], [3, 4]);
+    assert.deepEqual([...l2Normalize(new Float32Array(3))], [0, 0, 0]);
+  });
+
+  test('cosineSimilarity', () => {
+    assert.equal(cosineSimilarity(new Float32Array([1, 0]), new Float32Array([0, 1])), 0);
+    assert.ok(Math.abs(cosineSimilarity(new Float32Array([1, 2]), new Float32Array([2, 4])) - 1) < 1e-12);
+    assert.equal(cosineSimilarity(new Float32Array([0, 0]), new Float32Array([1, 1])), 0);
+    assert.throws(() => cosineSimilarity(new Float32Array(2), new Float32Array(3)), RangeError);
+  });
+});
