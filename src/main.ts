@@ -6,7 +6,7 @@
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
 import { createLogger, type Logger } from './core/logger.ts';
-import { createTrainingComponents, type TrainingComponents } from './core/training/index.ts';
+import type { TrainingComponents } from './core/training/index.ts';
 import { trainingPortFor } from './core/training/chat-port.ts';
 import { ensureBackbone } from './ml/ensure-backbone.ts';
 import { loadEmbeddingModel } from './ml/load-model.ts';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const model = await assistant.model();
   logger.info({ modelId: model.modelId, pretrained: model.pretrained, provider: model.provider, database: assistant.db.engine }, 'backbone loaded');
   await reindexIfNeeded(assistant, logger);
-  const training = createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: effective, warn: (message) => logger.warn(message) });
+  const training = assistant.training;
   // Heads trained on another backbone cannot classify its features; retraining replaces them.
   await training.heads.invalidateForBackbone(model.modelId);
   const services = await startServices(assistant, effective, logger, training);

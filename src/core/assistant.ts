@@ -19,6 +19,7 @@ import type { Logger } from './logger.ts';
 import type { EmbeddingModel } from './ports.ts';
 import { SearchService } from './search/search-service.ts';
 import { StatsService } from './stats/stats-service.ts';
+import { createTrainingComponents, type TrainingComponents } from './training/index.ts';
 
 /** An embedding model the assistant owns and must release on shutdown. */
 export type ClosableEmbeddingModel = EmbeddingModel & { close(): Promise<void> };
@@ -38,6 +39,8 @@ export class Assistant {
   readonly stats: StatsService;
   readonly reindexer: ReindexService;
   readonly store: ImageStore;
+  /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
+  readonly training: TrainingComponents;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
   private consistencyPromise: Promise<ModelConsistency> | undefined;
 
@@ -51,7 +54,15 @@ export class Assistant {
     const model = () => this.model();
     const consistency = () => this.consistency();
     this.catalog = new CatalogService({ db, store: this.store, model, consistency });
-    this.search = new SearchService({ db, model, consistency, minScore: config.search.minScore });
+    this.training = createTrainingComponents({ db, model, config, warn: (message) => logger.warn(message) });
+    this.search = new SearchService({
+      db,
+      model,
+      consistency,
+      minScore: config.search.minScore,
+      classifier: this.training.classifier,
+      ranking: { threshold: config.training.categoryConfidenceThreshold, margin: config.training.categoryRankMargin },
+    });
     this.stats = new StatsService({ db, backbone: async () => {
       const loaded = await this.model();
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };

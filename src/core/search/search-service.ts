@@ -9,6 +9,12 @@ import { SearchLogRepository, type SearchQueryKind } from '../../db/repositories
 import type { Product, SearchHit } from '../../domain/catalog.ts';
 import type { ModelConsistency } from '../catalog/model-consistency.ts';
 import type { EmbeddingModel } from '../ports.ts';
+import { rankByCategory, type RankingOptions, type RankingPrediction } from './category-ranking.ts';
+
+/** Predicts a query's category from raw backbone features; undefined without a usable head. */
+export interface CategoryPredictor {
+  predict(features: Float32Array): Promise<RankingPrediction | undefined>;
+}
 
 /** Who asked, for the search log. */
 export interface Requester {
@@ -33,6 +39,8 @@ export interface SearchAnswer {
   /** From receiving the query to having the answer, in milliseconds. */
   readonly latencyMs: number;
   readonly modelId: string;
+  /** The classifier's guess for the query photo, when a head is active. */
+  readonly predictedCategory?: RankingPrediction;
 }
 
 export class SearchService {
@@ -47,6 +55,9 @@ export class SearchService {
       readonly consistency: () => Promise<ModelConsistency>;
       /** Cosine similarity under which the best hit counts as no match. */
       readonly minScore: number;
+      /** Optional category head: confident predictions move that category ahead (see category-ranking.ts). */
+      readonly classifier?: CategoryPredictor;
+      readonly ranking?: RankingOptions;
     },
   ) {
     this.images = new ImageRepository(deps.db);
@@ -61,9 +72,17 @@ export class SearchService {
   async searchByImage(data: Buffer, source: string, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchAnswer> {
     const model = await this.deps.model();
     await (await this.deps.consistency()).assertConsistent();
-    const { embedding } = await model.embed(data, source);
-    const hits = await this.images.nearest({ near: { embedding }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0 });
-    return this.answer('image', hits, model.modelId, requester, startedAt, page);
+    const { embedding, features } = await model.embed(data, source);
+    const prediction = await this.predictCategory(features);
+    const offset = page.offset ?? 0;
+    // Re-ranking can pull in-category hits from below the page, so look further than we show.
+    const window = prediction ? (offset + page.limit) * 3 : page.limit;
+    const nearest = await this.images.nearest({ near: { embedding }, modelId: model.modelId, limit: window, offset: prediction ? 0 : offset });
+    const ranked = prediction && this.deps.ranking
+      ? rankByCategory(nearest, prediction, this.deps.ranking, { category: (hit) => hit.product.category, score: (hit) => hit.score })
+      : nearest;
+    const hits = prediction ? ranked.slice(offset, offset + page.limit) : ranked;
+    return this.answer('image', hits, model.modelId, requester, startedAt, page, prediction);
   }
 
   /** Products that look like product image `imageId` ("more like this"), excluding that product. */
@@ -97,6 +116,16 @@ export class SearchService {
     return { products: pageOfProducts, latencyMs };
   }
 
+  /** A classifier failure must never cost the customer an answer: search then ranks by similarity only. */
+  private async predictCategory(features: Float32Array): Promise<RankingPrediction | undefined> {
+    if (!this.deps.classifier) return undefined;
+    try {
+      return await this.deps.classifier.predict(features);
+    } catch {
+      return undefined;
+    }
+  }
+
   private async answer(
     kind: SearchQueryKind,
     hits: SearchHit[],
@@ -104,6 +133,7 @@ export class SearchService {
     requester: Requester,
     startedAt: number,
     page: PageRequest,
+    prediction?: RankingPrediction,
   ): Promise<SearchAnswer> {
     const best = hits[0]?.score;
     const matched = best !== undefined && (best >= this.deps.minScore || (page.offset ?? 0) > 0);
@@ -117,7 +147,8 @@ export class SearchService {
       matched,
       topProductIds: hits.map((hit) => hit.product.id),
       topScores: hits.map((hit) => hit.score),
+      ...(prediction ? { predictedCategory: prediction.category, categoryConfidence: prediction.confidence } : {}),
     });
-    return { hits, matched, latencyMs, modelId };
+    return { hits, matched, latencyMs, modelId, ...(prediction ? { predictedCategory: prediction } : {}) };
   }
 }

@@ -13,6 +13,9 @@ export interface SearchLogEntry {
   readonly matched: boolean;
   readonly topProductIds: readonly number[];
   readonly topScores: readonly number[];
+  /** The category head's guess for an image query, and its confidence (0–1). */
+  readonly predictedCategory?: string;
+  readonly categoryConfidence?: number;
 }
 
 export interface SearchLogSummary {
@@ -31,9 +34,9 @@ export class SearchLogRepository {
 
   async record(entry: SearchLogEntry): Promise<void> {
     await this.db.query(
-      `INSERT INTO search_log (channel, user_ref, query_kind, model_id, latency_ms, matched, top_product_ids, top_scores)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::int[], $8::real[])`,
-      [entry.channel, entry.userRef, entry.queryKind, entry.modelId, entry.latencyMs, entry.matched, [...entry.topProductIds], [...entry.topScores]],
+      `INSERT INTO search_log (channel, user_ref, query_kind, model_id, latency_ms, matched, top_product_ids, top_scores, predicted_category, category_confidence)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::int[], $8::real[], $9, $10)`,
+      [entry.channel, entry.userRef, entry.queryKind, entry.modelId, entry.latencyMs, entry.matched, [...entry.topProductIds], [...entry.topScores], entry.predictedCategory ?? null, entry.categoryConfidence ?? null],
     );
   }
 
