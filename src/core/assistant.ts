@@ -66,7 +66,7 @@ export class Assistant {
     this.stats = new StatsService({ db, backbone: async () => {
       const loaded = await this.model();
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
-    } });
+    }, activeHead: () => this.training.heads.active() });
     this.reindexer = new ReindexService({ db, store: this.store, model });
   }
 

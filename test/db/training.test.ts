@@ -1,3 +1,4 @@
+import { StatsService } from '../../src/core/stats/stats-service.ts';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -68,6 +69,13 @@ for (const engine of testEngines()) {
       assert.equal(epochs.length, result.history.length);
       for (const file of [result.files.metrics, result.files.curves, result.files.confusion, result.files.head]) assert.ok((await stat(file)).size > 0, file);
       assert.equal((await new ClassifierModelRepository(db).active())?.id, result.headId);
+      const stats = await new StatsService({
+        db,
+        backbone: () => Promise.resolve({ modelId: backbone.modelId, pretrained: false }),
+        activeHead: () => new ClassifierModelRepository(db).active(),
+      }).collect();
+      assert.equal(stats.classifier?.recipe, 'best', '/stats and `stats` show the active head');
+      assert.ok(Math.abs(stats.classifier.valAccuracy - result.valAccuracy) < 1e-6);
       assert.equal((await new TrainingRunRepository(db).find(result.runId))?.status, 'success');
       assert.equal(result.embedded, 30 + 24);
       assert.equal(await new FeatureCacheRepository(db).count(backbone.modelId), 54);

@@ -12,7 +12,10 @@ import { formatMs, formatPercent } from './format.ts';
 export function statsText(stats: ShopStats, topCategories: readonly CategoryCount[], t: Translate): string {
   const { catalog, searches, backbone } = stats;
   const none = t('stats_none');
-  return t('stats', {
+  const head = stats.classifier
+    ? t('stats_classifier', { recipe: stats.classifier.recipe, accuracy: `${(stats.classifier.valAccuracy * 100).toFixed(1)}%`, date: stats.classifier.createdAt.toISOString().slice(0, 10) })
+    : t('stats_classifier_none');
+  const text = t('stats', {
     products: catalog.products,
     active: catalog.activeProducts,
     inStock: catalog.inStock,
@@ -28,6 +31,7 @@ export function statsText(stats: ShopStats, topCategories: readonly CategoryCoun
     modelId: backbone.modelId,
     pretrained: t(backbone.pretrained ? 'stats_pretrained' : 'stats_generated'),
   });
+  return `${text}\n${head}`;
 }
 
 const WIDTH = 720;

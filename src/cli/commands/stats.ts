@@ -23,6 +23,7 @@ export function registerStats(program: Command, run: (json: boolean, action: (co
           catalogRevision: stats.catalogRevision,
           backboneModelId: stats.backbone.modelId,
           pretrained: stats.backbone.pretrained,
+          classifier: stats.classifier && { recipe: stats.classifier.recipe, valAccuracy: stats.classifier.valAccuracy, trainedAt: stats.classifier.createdAt.toISOString() },
           database: stats.database.engine,
         });
         const lines = [
@@ -30,6 +31,7 @@ export function registerStats(program: Command, run: (json: boolean, action: (co
           `images        ${stats.catalog.images}`,
           `searches      ${stats.searches.total} (${stats.searches.last24h} in 24 h, ${stats.searches.last7d} in 7 days, ${stats.searches.noMatch} without a match)`,
           `backbone      ${stats.backbone.modelId} (${stats.backbone.pretrained ? 'pretrained on ImageNet' : 'GENERATED weights, matches not meaningful'})`,
+          `classifier    ${stats.classifier ? `${stats.classifier.recipe} head, validation accuracy ${(stats.classifier.valAccuracy * 100).toFixed(1)}%, trained ${stats.classifier.createdAt.toISOString().slice(0, 10)}` : 'not trained yet (npx shoplens train)'}`,
           `database      ${stats.database.engine} at ${stats.database.location}`,
         ];
         for (const line of lines) context.output.line(line);

@@ -9,32 +9,48 @@ export interface BackboneInfo {
   readonly pretrained: boolean;
 }
 
+/** The active category head, as /stats and `stats` show it. */
+export interface ClassifierInfo {
+  readonly recipe: string;
+  /** In [0, 1]. */
+  readonly valAccuracy: number;
+  readonly createdAt: Date;
+}
+
 export interface ShopStats {
   readonly catalog: CatalogCounts;
   readonly catalogRevision: number;
   readonly searches: SearchLogSummary;
   readonly backbone: BackboneInfo;
+  /** Null until a head has been trained and promoted for this backbone. */
+  readonly classifier: ClassifierInfo | null;
   readonly database: { readonly engine: string; readonly location: string };
 }
 
 /** Figures for `stats` and `/stats`. */
 export class StatsService {
   constructor(
-    private readonly deps: { readonly db: Database; readonly backbone: () => Promise<BackboneInfo> },
+    private readonly deps: {
+      readonly db: Database;
+      readonly backbone: () => Promise<BackboneInfo>;
+      readonly activeHead?: () => Promise<ClassifierInfo | undefined>;
+    },
   ) {}
 
   async collect(now = new Date()): Promise<ShopStats> {
-    const [catalog, state, searches, backbone] = await Promise.all([
+    const [catalog, state, searches, backbone, head] = await Promise.all([
       new ProductRepository(this.deps.db).counts(),
       new CatalogStateRepository(this.deps.db).revision(),
       new SearchLogRepository(this.deps.db).summary(now),
       this.deps.backbone(),
+      this.deps.activeHead?.() ?? Promise.resolve(undefined),
     ]);
     return {
       catalog,
       catalogRevision: state.revision,
       searches,
       backbone,
+      classifier: head ? { recipe: head.recipe, valAccuracy: head.valAccuracy, createdAt: head.createdAt } : null,
       database: { engine: this.deps.db.engine, location: this.deps.db.location },
     };
   }
