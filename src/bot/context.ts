@@ -36,7 +36,7 @@ export interface TrainingPort {
    * Starts a run and resolves when it ends with a one-line summary for the owner.
    * @param onProgress called with the fraction done, 0–1.
    */
-  startTraining(onProgress: (fraction: number) => void): Promise<{ readonly summary: string }>;
+  startTraining(onProgress: (fraction: number) => void): Promise<{ readonly summary: string; readonly charts?: readonly string[] }>;
 }
 
 /** What the bot needs from the rest of ShopLens. */

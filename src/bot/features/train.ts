@@ -3,7 +3,7 @@
  * one in, the owner is told it is not available yet. Progress edits one message in place rather
  * than sending many (Telegram rate limits, and a quieter chat).
  */
-import { Composer } from 'grammy';
+import { Composer, InputFile, InputMediaBuilder } from 'grammy';
 import type { BotContext, BotServices, TrainingPort } from '../context.ts';
 import { allowedOwner } from './owner-commands.ts';
 
@@ -35,10 +35,17 @@ async function runTraining(ctx: BotContext, services: BotServices, training: Tra
     });
   };
   try {
-    const { summary } = await training.startTraining(onProgress);
+    const { summary, charts = [] } = await training.startTraining(onProgress);
     await ctx.api.editMessageText(status.chat.id, status.message_id, ctx.t('train_done', { summary }));
+    await sendCharts(ctx, charts);
   } catch (error) {
     services.logger.error({ userId: ctx.from?.id, err: String(error) }, 'training failed');
     await ctx.reply(ctx.t('train_failed', { reason: error instanceof Error ? error.message : String(error) }));
   }
+}
+
+/** The run's curves and confusion matrix, as one album (Telegram needs 2–10 items for that). */
+async function sendCharts(ctx: BotContext, charts: readonly string[]): Promise<void> {
+  if (charts.length === 1) await ctx.replyWithPhoto(new InputFile(charts[0]!));
+  if (charts.length >= 2) await ctx.replyWithMediaGroup(charts.slice(0, 10).map((file) => InputMediaBuilder.photo(new InputFile(file))));
 }

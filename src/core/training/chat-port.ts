@@ -6,7 +6,8 @@ import type { TrainingService } from './training-service.ts';
 
 export interface ChatTrainingPort {
   isRunning(): boolean;
-  startTraining(onProgress: (fraction: number) => void): Promise<{ readonly summary: string }>;
+  /** `charts`: PNG paths (loss/accuracy curves, confusion matrix) of a finished run. */
+  startTraining(onProgress: (fraction: number) => void): Promise<{ readonly summary: string; readonly charts?: readonly string[] }>;
 }
 
 export function trainingPortFor(service: TrainingService): ChatTrainingPort {
@@ -17,7 +18,10 @@ export function trainingPortFor(service: TrainingService): ChatTrainingPort {
       if (result.status !== 'success') return { summary: `Training skipped: ${result.reason}` };
       const accuracy = (result.valAccuracy * 100).toFixed(1);
       const verdict = result.promoted ? 'promoted, now used by search' : `kept the current head (${result.promotionReason})`;
-      return { summary: `${result.recipe} head on ${result.classes.length} categories: validation accuracy ${accuracy}% — ${verdict}.` };
+      return {
+        charts: [result.files.curves, result.files.confusion],
+        summary: `${result.recipe} head on ${result.classes.length} categories: validation accuracy ${accuracy}% — ${verdict}.`,
+      };
     },
   };
 }

@@ -3,6 +3,10 @@
  * can neither use them nor change anything.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
 import { after, before, describe, test } from 'node:test';
 import type { TrainingPort } from '../../../src/bot/index.ts';
 import { bandsPng, customerPhoto } from '../../helpers/colour-model.ts';
@@ -127,10 +131,17 @@ describe('/stats', () => {
       running = true;
       onProgress(0.5);
       running = false;
-      return Promise.resolve({ summary: 'accuracy 91.0%, promoted' });
+      return Promise.resolve({ summary: 'accuracy 91.0%, promoted', charts: chartFiles });
     },
   };
+  const chartFiles: string[] = [];
   before(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'shoplens-charts-'));
+    for (const name of ['curves.png', 'confusion.png']) {
+      const file = path.join(dir, name);
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } }).png().toFile(file);
+      chartFiles.push(file);
+    }
     fresh = await startBotHarness({ training });
     await seedCatalog(fresh.assistant);
   });
@@ -171,6 +182,10 @@ describe('/stats', () => {
     assert.match((await owner.answer()).text, /Training started/);
     const done = await owner.next((call) => call.method === 'editMessageText');
     assert.match(String(done.params.text), /Training finished: accuracy 91\.0%, promoted/);
+    const album = await owner.next((call) => call.method === 'sendMediaGroup');
+    const pngs = [...album.files.values()];
+    assert.equal(pngs.length, 2, 'curves and confusion matrix');
+    assert.ok(pngs.every((png) => png.subarray(1, 4).toString() === 'PNG'));
   });
 });
 
