@@ -8,9 +8,13 @@ import { deserializeHead, predictCategory, type CategoryPrediction, type Classif
 
 export type { CategoryPrediction } from '../../../training/head.ts';
 
+/** How long a loaded head is trusted before the database is asked again, in ms. */
+const HEAD_CACHE_MS = 30_000;
+
 /** Predicts categories with the active head; reloads after {@link CategoryClassifier.invalidate}. */
 export class CategoryClassifier {
   private loaded: Promise<{ id: string; head: ClassifierHead } | undefined> | undefined;
+  private loadedAt = 0;
 
   constructor(private readonly deps: { readonly db: Database; readonly backboneModelId: () => Promise<string> }) {}
 
@@ -34,6 +38,10 @@ export class CategoryClassifier {
   }
 
   private active(): Promise<{ id: string; head: ClassifierHead } | undefined> {
+    // Another process (`npx shoplens train`, `model promote`) may change the active head; a
+    // bounded cache age lets a running bot pick that up without a restart.
+    if (Date.now() - this.loadedAt > HEAD_CACHE_MS) this.loaded = undefined;
+    if (!this.loaded) this.loadedAt = Date.now();
     this.loaded ??= this.load().catch((error: unknown) => {
       this.loaded = undefined;
       throw error;
