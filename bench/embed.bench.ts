@@ -11,6 +11,7 @@
  * BENCH_IMAGES (96), BENCH_ROUNDS (3), BENCH_DECODE_CONCURRENCY, BENCH_SHARP_CONCURRENCY,
  * BENCH_NICE (decoder thread niceness, default 10), BENCH_SPIN (1 = let ONNX Runtime threads spin-wait).
  */
+import { seededRandom } from '../training/random.ts';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
@@ -68,17 +69,6 @@ async function benchModel(): Promise<string> {
   return modelPath;
 }
 
-/** Small deterministic PRNG so the photo set is identical on every machine. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A synthetic "phone photo" as a q85 JPEG: a smooth two-colour gradient, a few solid shapes and
@@ -87,7 +77,7 @@ function mulberry32(seed: number): () => number {
  * Pixels are painted in JS rather than rendered by sharp because that is several times faster.
  */
 async function makePhoto(index: number, width: number, height: number): Promise<Buffer> {
-  const random = mulberry32(1000 + index);
+  const random = seededRandom(1000 + index);
   const colour = (): [number, number, number] => [random() * 255, random() * 255, random() * 255];
   const [from, to] = [colour(), colour()];
   const slope = random();

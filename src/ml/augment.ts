@@ -4,7 +4,7 @@
  * Parameters are drawn from a seeded generator, so the augmentation of an image is a pure
  * function of (image bytes, seed, copy index) and its backbone features can be cached.
  */
-import { createHash } from 'node:crypto';
+import { deriveSeed, seededRandom } from '../../training/random.ts';
 import sharp from 'sharp';
 
 /** Ranges of the thesis's torchvision transforms. */
@@ -45,14 +45,7 @@ export function augmentationId(seed: number, copy: number): string {
 
 /** A uniform generator over [0, 1) seeded from the parts (Mulberry32 over a SHA-256 seed). */
 function randomFrom(...parts: ReadonlyArray<string | number>): () => number {
-  let state = createHash('sha256').update(parts.join('\u0000')).digest().readUInt32LE(0);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(deriveSeed(...parts));
 }
 
 /** The parameters of copy `copy` of the image with hash `sha256` under run seed `seed`, within {@link AUGMENTATION_RANGES}. */

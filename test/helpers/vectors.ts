@@ -1,16 +1,7 @@
 /** Deterministic unit vectors for database tests that don't need a real model. */
 
-/** mulberry32: tiny seeded PRNG, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../training/random.ts';
+import { seededRandom } from '../../training/random.ts';
 
 export function unitVector(seed: number, dimension = 2048): Float32Array {
   const random = seededRandom(seed);
