@@ -15,3 +15,26 @@ export class OperationalError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** Which pair does not fit: a backbone file and its manifest, or the stored embeddings and the loaded backbone. */
+export type ModelMismatchKind = 'model-file' | 'catalog';
+
+/**
+ * A model does not fit what it is used with. `model-file`: the ONNX file is not the file (or
+ * shape) its manifest describes — get the model again. `catalog`: stored embeddings were made by
+ * another backbone than the loaded one — `npx shoplens reindex` re-embeds them. Either way
+ * comparing vectors would give confident nonsense, so the work stops with this one-line error.
+ */
+export class ModelMismatchError extends OperationalError {
+  /**
+   * @param subject the model file path, or `The catalog`.
+   * @param detail what disagrees and how to fix it; the message is `<subject>: <detail>`.
+   */
+  constructor(
+    readonly subject: string,
+    detail: string,
+    readonly kind: ModelMismatchKind = 'model-file',
+  ) {
+    super(`${subject}: ${detail}`);
+  }
+}

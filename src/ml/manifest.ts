@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
+import { OperationalError } from '../domain/errors.ts';
 
 export const modelManifestSchema = z.object({
   /** Stable name of the backbone, e.g. `resnet50-imagenet-v1` or `generated-resnet50-seed42`. */
@@ -48,7 +49,7 @@ export function modelIdOf(manifest: Pick<ModelManifest, 'id' | 'sha256'>): strin
 }
 
 /** Thrown when a manifest is missing or malformed; the message names the file. */
-export class ManifestError extends Error {
+export class ManifestError extends OperationalError {
   constructor(
     readonly file: string,
     reason: string,

@@ -11,12 +11,13 @@ import { sha256OfFile } from './backbone.ts';
 import { createInferenceSession } from './execution-provider.ts';
 import { manifestPathFor, readManifest, writeManifest, type ModelManifest } from './manifest.ts';
 import { PRETRAINED_RESNET50, type PretrainedModelDescriptor } from './pretrained.ts';
+import { OperationalError } from '../domain/errors.ts';
 
 /** Why a download failed: no connection, a bad HTTP answer, or bytes that are not the pinned file. */
 export type ModelDownloadFailure = 'network' | 'http-status' | 'hash-mismatch';
 
 /** A download that did not produce the verified model file; nothing partial is left behind. */
-export class ModelDownloadError extends Error {
+export class ModelDownloadError extends OperationalError {
   constructor(
     readonly failure: ModelDownloadFailure,
     readonly url: string,

@@ -1,6 +1,6 @@
 import type { CatalogStateRepository } from '../../db/repositories/catalog-state.ts';
 import type { ImageRepository } from '../../db/repositories/images.ts';
-import { ModelMismatchError } from '../errors.ts';
+import { catalogModelMismatch } from '../errors.ts';
 
 /**
  * Guards against comparing vectors from different backbones. The check is a GROUP BY over the
@@ -27,7 +27,7 @@ export class ModelConsistency {
     const { revision } = await this.state.revision();
     if (revision === this.verifiedRevision) return;
     const foreign = await this.foreignEmbeddings();
-    if (foreign.size > 0) throw new ModelMismatchError(this.activeModelId, foreign);
+    if (foreign.size > 0) throw catalogModelMismatch(this.activeModelId, foreign);
     this.verifiedRevision = revision;
   }
 }
