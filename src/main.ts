@@ -5,7 +5,9 @@
  */
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
+import { acquireDataDirLock, describeHolder, type DataDirLock } from './db/data-dir-lock.ts';
 import { createLogger, type Logger } from './core/logger.ts';
+import { OperationalError } from './domain/errors.ts';
 import type { TrainingComponents } from './core/training/index.ts';
 import { trainingPortFor } from './core/training/chat-port.ts';
 import { ensureBackbone } from './ml/ensure-backbone.ts';
@@ -22,7 +24,13 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const choice = await ensureBackbone(config.model.path, logger);
   const effective: Config = { ...config, model: { ...config.model, path: choice.path } };
-  const assistant = await Assistant.create({ config: effective, logger, loadModel: () => loadEmbeddingModel(effective, logger) });
+  const lock = await acquireDataDirLock(config.dataDir, {
+    role: 'assistant',
+    command: 'npm start',
+    timeoutMs: config.database.lockTimeoutSeconds * 1000,
+    onWait: (holder) => logger.warn(`waiting for ${describeHolder(holder)} to finish with DATA_DIR ${config.dataDir}…`),
+  });
+  const assistant = await Assistant.create({ config: effective, logger, loadModel: () => loadEmbeddingModel(effective, logger), lock });
   const model = await assistant.model();
   logger.info({ modelId: model.modelId, pretrained: model.pretrained, provider: model.provider, database: assistant.db.engine }, 'backbone loaded');
   await reindexIfNeeded(assistant, logger);
@@ -30,7 +38,7 @@ async function main(): Promise<void> {
   // Heads trained on another backbone cannot classify its features; retraining replaces them.
   await training.heads.invalidateForBackbone(model.modelId);
   const services = await startServices(assistant, effective, logger, training);
-  installShutdown(assistant, services, logger);
+  installShutdown(assistant, services, logger, lock);
   logger.info({ services: services.map((service) => service.name) }, 'ShopLens is ready');
 }
 
@@ -75,7 +83,7 @@ async function startServices(assistant: Assistant, config: Config, logger: Logge
   return services;
 }
 
-function installShutdown(assistant: Assistant, services: readonly Service[], logger: Logger): void {
+function installShutdown(assistant: Assistant, services: readonly Service[], logger: Logger, lock: DataDirLock): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -85,6 +93,7 @@ function installShutdown(assistant: Assistant, services: readonly Service[], log
       await service.stop().catch((error: unknown) => logger.error({ err: error, service: service.name }, 'service did not stop cleanly'));
     }
     await assistant.close();
+    await lock.release();
     logger.info('stopped');
     process.exit(0);
   };
@@ -96,5 +105,5 @@ function installShutdown(assistant: Assistant, services: readonly Service[], log
 
 main().catch((error: unknown) => {
   process.stderr.write(`ShopLens failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exit(error instanceof OperationalError ? error.exitCode : 1);
 });

@@ -1,54 +1,52 @@
 /** `npx shoplens model list | promote <id> | rollback`: which trained category head is active. */
 import type { Command } from 'commander';
+import { headRecord } from '../../core/records.ts';
 import { createTrainingComponents } from '../../core/training/index.ts';
-import type { StoredHead } from '../../db/repositories/classifier-models.ts';
-import type { CliContext } from '../context.ts';
+import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 
-type Run = (json: boolean, action: (context: CliContext) => Promise<number>) => Promise<void>;
+export const modelListCommand: CommandSpec<Record<string, never>> = { name: 'model list', scope: 'catalog', execute: (context) => runModelList(context) };
+export const modelPromoteCommand: CommandSpec<{ readonly id: string }> = { name: 'model promote', scope: 'catalog', execute: (context, request) => runModelPromote(context, request.id) };
+export const modelRollbackCommand: CommandSpec<Record<string, never>> = { name: 'model rollback', scope: 'catalog', execute: (context) => runModelRollback(context) };
 
 /** Adds `list`, `promote` and `rollback` to the existing `model` command. */
-export function registerModelHeads(model: Command, run: Run): void {
+export function registerModelHeads(model: Command, runner: CommandRunner): void {
   model.command('list').description('list trained category heads (newest first)').option('--json', 'one JSON object per head', false)
-    .action(async (options: { json: boolean }) => run(options.json, (context) => runModelList(context)));
+    .action(async (options: { json: boolean }) => runner.run(modelListCommand, options, () => ({})));
   model.command('promote').description('make a trained head the active one').argument('<id>', 'head id from `model list`').option('--json', 'JSON output', false)
-    .action(async (id: string, options: { json: boolean }) => run(options.json, (context) => runModelPromote(context, id)));
+    .action(async (id: string, options: { json: boolean }) => runner.run(modelPromoteCommand, options, () => ({ id })));
   model.command('rollback').description('re-activate the previously active head').option('--json', 'JSON output', false)
-    .action(async (options: { json: boolean }) => run(options.json, (context) => runModelRollback(context)));
+    .action(async (options: { json: boolean }) => runner.run(modelRollbackCommand, options, () => ({})));
 }
 
-async function components(context: CliContext) {
+async function components(context: CommandContext) {
   const assistant = await context.assistant();
   const model = await assistant.model();
   return { model, ...createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: context.config }) };
 }
 
-function describe(head: StoredHead): Record<string, unknown> {
-  return { id: head.id, active: head.active, recipe: head.recipe, valAccuracy: head.valAccuracy, categories: head.categories, backboneModelId: head.backboneModelId, createdAt: head.createdAt.toISOString() };
-}
-
-export async function runModelList(context: CliContext): Promise<number> {
+export async function runModelList(context: CommandContext): Promise<number> {
   const { heads } = await components(context);
   const list = await heads.list();
   if (list.length === 0) context.output.line('no trained heads yet: run `npx shoplens train`');
   for (const head of list) {
-    context.output.record(describe(head));
+    context.output.record(headRecord(head));
     context.output.line(`${head.active ? '*' : ' '} ${head.id}  ${head.recipe}  val acc ${(head.valAccuracy * 100).toFixed(1)}%  ${head.categories.length} categories  ${head.createdAt.toISOString()}  [${head.backboneModelId}]`);
   }
   return 0;
 }
 
-export async function runModelPromote(context: CliContext, id: string): Promise<number> {
+export async function runModelPromote(context: CommandContext, id: string): Promise<number> {
   const { heads, model } = await components(context);
   const head = await heads.promote(id, model.modelId);
-  context.output.record(describe(head));
+  context.output.record(headRecord(head));
   context.output.line(`active head: ${head.id} (${head.recipe}, val acc ${(head.valAccuracy * 100).toFixed(1)}%)`);
   return 0;
 }
 
-export async function runModelRollback(context: CliContext): Promise<number> {
+export async function runModelRollback(context: CommandContext): Promise<number> {
   const { heads, model } = await components(context);
   const head = await heads.rollback(model.modelId);
-  context.output.record(describe(head));
+  context.output.record(headRecord(head));
   context.output.line(`rolled back to ${head.id} (${head.recipe}, val acc ${(head.valAccuracy * 100).toFixed(1)}%)`);
   return 0;
 }

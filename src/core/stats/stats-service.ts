@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.ts';
 import { CatalogStateRepository } from '../../db/repositories/catalog-state.ts';
+import type { StoredHead } from '../../db/repositories/classifier-models.ts';
 import { ProductRepository } from '../../db/repositories/products.ts';
 import { SearchLogRepository, type SearchLogSummary } from '../../db/repositories/search-log.ts';
 import type { CatalogCounts } from '../../domain/catalog.ts';
@@ -10,12 +11,7 @@ export interface BackboneInfo {
 }
 
 /** The active category head, as /stats and `stats` show it. */
-export interface ClassifierInfo {
-  readonly recipe: string;
-  /** In [0, 1]. */
-  readonly valAccuracy: number;
-  readonly createdAt: Date;
-}
+export type ClassifierInfo = Pick<StoredHead, 'id' | 'recipe' | 'valAccuracy' | 'categories' | 'backboneModelId' | 'active' | 'createdAt'>;
 
 export interface ShopStats {
   readonly catalog: CatalogCounts;
@@ -50,7 +46,7 @@ export class StatsService {
       catalogRevision: state.revision,
       searches,
       backbone,
-      classifier: head ? { recipe: head.recipe, valAccuracy: head.valAccuracy, createdAt: head.createdAt } : null,
+      classifier: head ?? null,
       database: { engine: this.deps.db.engine, location: this.deps.db.location },
     };
   }
