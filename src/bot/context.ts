@@ -5,7 +5,7 @@ import type { Context } from 'grammy';
 import type { Config } from '../config/index.ts';
 import type { Assistant } from '../core/assistant.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Language, Translate } from './i18n/translator.ts';
+import type { Language, Translate } from '../core/conversation/i18n/translator.ts';
 import type { MediaSender } from './services/media-sender.ts';
 import type { QueryMemory } from './services/query-memory.ts';
 import type { SearchLimiter } from './services/search-limiter.ts';

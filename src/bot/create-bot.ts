@@ -22,7 +22,7 @@ import { startHelpFeature } from './features/start-help.ts';
 import { statsFeature } from './features/stats.ts';
 import { textSearchFeature } from './features/text-search.ts';
 import { trainFeature } from './features/train.ts';
-import { languageOf, translator } from './i18n/translator.ts';
+import { languageOf, translator } from '../core/conversation/i18n/translator.ts';
 import type { AlbumCollector } from './services/album-collector.ts';
 import { InFlight } from './services/in-flight.ts';
 import { MediaSender } from './services/media-sender.ts';

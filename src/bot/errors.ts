@@ -9,7 +9,7 @@ import type { ImageRejection } from '../core/ports.ts';
 import { ModelMismatchError } from '../core/errors.ts';
 import { DatabaseUnavailableError } from '../db/database.ts';
 import type { BotContext } from './context.ts';
-import type { MessageKey } from './i18n/translator.ts';
+import type { MessageKey } from '../core/conversation/i18n/translator.ts';
 
 /** True for the core's "this picture cannot be used" errors (a port, so checked by shape). */
 export function isImageRejection(error: unknown): error is ImageRejection {

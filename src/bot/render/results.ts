@@ -3,7 +3,7 @@
  */
 import { InlineKeyboard } from 'grammy';
 import type { Product, ProductImage } from '../../domain/catalog.ts';
-import type { Language, Translate } from '../i18n/translator.ts';
+import type { Language, Translate } from '../../core/conversation/i18n/translator.ts';
 import type { OutgoingPhoto } from '../services/media-sender.ts';
 import { formatPrice } from './format.ts';
 

@@ -5,7 +5,7 @@
 import sharp from 'sharp';
 import type { ShopStats } from '../../core/stats/stats-service.ts';
 import type { CategoryCount, DailySearches } from '../../db/repositories/search-insights.ts';
-import type { Translate } from '../i18n/translator.ts';
+import type { Translate } from '../../core/conversation/i18n/translator.ts';
 import { formatMs, formatPercent } from './format.ts';
 
 /** The `/stats` message. */
