@@ -9,7 +9,7 @@ const LAYERS = {
 };
 
 /** Channels and commands reach the catalog through the assistant core's services, never through repositories. */
-const CHANNELS = ['src/bot', 'src/cli', 'src/web', 'src/channels'];
+const CHANNELS = ['src/bot', 'src/cli', 'src/web', 'src/instagram'];
 const NO_DATABASE_LAYER = {
   group: ['**/db/*', '**/db/**'],
   message: 'Channels and commands use the assistant core (src/core); only the core talks to src/db.',
