@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { Assistant } from '../core/assistant.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
-import { acquireDataDirLock, describeHolder, type DataDirLock } from '../db/data-dir-lock.ts';
+import { acquireDataDirLock, describeHolder, type DataDirLock } from '../core/data-dir.ts';
 import { loadEmbeddingModel } from '../ml/load-model.ts';
 import type { Output } from './output.ts';
 

@@ -5,8 +5,7 @@
  * `--verbose` or `LOG_LEVEL=debug`.
  */
 import { ConfigError } from '../config/index.ts';
-import { describeFileSystemError } from '../db/data-dir-lock.ts';
-import { OperationalError } from '../domain/errors.ts';
+import { describeFileSystemError, OperationalError } from '../domain/errors.ts';
 
 /** Exit codes, as documented in the README. */
 export const EXIT = {

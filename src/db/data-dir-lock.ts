@@ -21,7 +21,7 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OperationalError } from '../domain/errors.ts';
+import { describeFileSystemError, OperationalError } from '../domain/errors.ts';
 
 /** The lock file inside `DATA_DIR`. */
 export const LOCK_FILE_NAME = 'shoplens.lock';
@@ -125,24 +125,6 @@ export class DataDirAccessError extends OperationalError {
 export function describeHolder(holder: LockHolder | undefined): string {
   if (!holder || holder.pid === 0) return 'another shoplens process';
   return holder.role === 'assistant' ? `the running assistant (pid ${holder.pid})` : `another shoplens command (pid ${holder.pid}, ${holder.command})`;
-}
-
-/** The fix for each file-system error code a person can do something about. */
-const FILE_SYSTEM_FIXES: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied{where}: make it writable for this user, or set DATA_DIR to a folder you own',
-  EPERM: 'permission denied{where}: make it writable for this user, or set DATA_DIR to a folder you own',
-  EROFS: 'read-only file system{where}: set DATA_DIR to a writable folder',
-  ENOSPC: 'the disk is full{where}: free some space and run the command again (nothing half-written was kept)',
-  EDQUOT: 'the disk quota is used up{where}: free some space and run the command again (nothing half-written was kept)',
-  ENOTDIR: 'a file is in the way{where}: DATA_DIR must be a folder',
-  EEXIST: 'a file is in the way{where}: DATA_DIR must be a folder',
-};
-
-/** A file-system failure as the cause and the fix, in one line. */
-export function describeFileSystemError(error: NodeJS.ErrnoException): string {
-  const where = error.path ? ` (${error.path})` : '';
-  const fix = error.code === undefined ? undefined : FILE_SYSTEM_FIXES[error.code];
-  return fix ? fix.replace('{where}', where) : `${error.code ?? 'error'}${where}: ${error.message}`;
 }
 
 function lockPath(dataDir: string): string {

@@ -1,7 +1,7 @@
 /** `npx shoplens classify <image…|folder> [--json]`: the active head's category guess per image. */
 import type { Command } from 'commander';
 import { classificationRecord, type QueryErrorRecord } from '../../core/records.ts';
-import { createTrainingComponents, HeadNotUsableError } from '../../core/training/index.ts';
+import { HeadNotUsableError } from '../../core/training/index.ts';
 import { OperationalError } from '../../domain/errors.ts';
 import { readLimitedFile } from '../../ml/preprocess.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
@@ -34,7 +34,7 @@ export async function runClassify(context: CommandContext, request: ClassifyRequ
   const assistant = await context.assistant();
   const model = await assistant.model();
   warnIfNotPretrained(context.output, model);
-  const { classifier } = createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: context.config });
+  const { classifier } = assistant.training;
   if ((await classifier.activeId()) === undefined) {
     throw new HeadNotUsableError(`No trained category head is active for backbone ${model.modelId}: run \`npx shoplens train\` first`);
   }

@@ -1,7 +1,6 @@
 /** `npx shoplens model list | promote <id> | rollback`: which trained category head is active. */
 import type { Command } from 'commander';
 import { headRecord } from '../../core/records.ts';
-import { createTrainingComponents } from '../../core/training/index.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 
 export const modelListCommand: CommandSpec<Record<string, never>> = { name: 'model list', scope: 'catalog', execute: (context) => runModelList(context) };
@@ -21,7 +20,7 @@ export function registerModelHeads(model: Command, runner: CommandRunner): void 
 async function components(context: CommandContext) {
   const assistant = await context.assistant();
   const model = await assistant.model();
-  return { model, ...createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: context.config }) };
+  return { model, heads: assistant.training.heads };
 }
 
 export async function runModelList(context: CommandContext): Promise<number> {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { trainingRecord } from '../../core/records.ts';
-import { createTrainingComponents, RECIPE_NAMES, type RecipeName, type TrainingSuccess } from '../../core/training/index.ts';
+import { RECIPE_NAMES, type RecipeName, type TrainingSuccess } from '../../core/training/index.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { numberFlag, warnIfNotPretrained } from './shared.ts';
@@ -67,12 +67,12 @@ function parseTrain(flags: TrainFlags): TrainRequest {
 export async function runTrain(context: CommandContext, request: TrainRequest): Promise<number> {
   const assistant = await context.assistant();
   warnIfNotPretrained(context.output, await assistant.model());
-  const training = createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: context.config, warn: (m) => context.output.warn(m) });
+  const training = assistant.training;
   const features = context.output.progress('features');
   const epochs = context.output.json ? context.output.progress('epochs') : undefined;
   try {
     const result = await training.service.startTraining({
-      recipe: request.recipe, overrides: request.overrides, trigger: 'cli', signal: context.signal, ...(request.data ? { data: request.data } : {}),
+      recipe: request.recipe, overrides: request.overrides, trigger: 'cli', signal: context.signal, onWarning: (message) => context.output.warn(message), ...(request.data ? { data: request.data } : {}),
       onFeatures: (done, total) => features.update(done, total),
       onEpoch: (m) => {
         features.stop();
