@@ -4,10 +4,11 @@
  * the data directory's lock for the embedded database, and closed when the command ends.
  */
 import type { Command } from 'commander';
+import type { z } from 'zod';
 import { Assistant } from '../core/assistant.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
-import { acquireDataDirLock, describeHolder, type DataDirLock } from '../core/data-dir.ts';
+import { acquireDataDirLock, describeHolder, type DataDirLock, type LockHolder } from '../core/data-dir.ts';
 import { loadEmbeddingModel } from '../ml/load-model.ts';
 import type { Output } from './output.ts';
 
@@ -28,8 +29,13 @@ export interface CommandContext {
 export interface CommandSpec<Request> {
   /** As typed after `shoplens`: `import`, `model list`. */
   readonly name: string;
-  /** `catalog`: works on the shop's data through the assistant core; `local`: never opens it (model fetch/generate). */
+  /**
+   * `catalog`: works on the shop's data through the assistant core, so it runs inside the running
+   * assistant when there is one; `local`: never opens the catalog (model fetch/generate).
+   */
   readonly scope: 'catalog' | 'local';
+  /** Checks a request that arrived over HTTP; flags are already turned into this shape by the CLI. */
+  readonly requestSchema: z.ZodType<Request>;
   execute(context: CommandContext, request: Request): Promise<number>;
 }
 
@@ -52,9 +58,20 @@ export interface LocalSession {
 }
 
 /**
+ * Thrown while waiting for the data directory when its holder turns out to be a running assistant
+ * that accepts commands: the runner then sends the command there instead. Control flow, not a failure.
+ */
+export class AssistantAvailable extends Error {
+  constructor(readonly holder: LockHolder & { url: string }) {
+    super(`the assistant (pid ${holder.pid}) accepts commands at ${holder.url}`);
+  }
+}
+
+/**
  * Opens the assistant core in this process when a command first asks for it. With the embedded
  * database it first takes the data directory's lock, waiting (with one visible line) while
- * another shoplens command holds it, at most `LOCK_TIMEOUT_SECONDS`.
+ * another shoplens command holds it, at most `LOCK_TIMEOUT_SECONDS`; if the holder is (or
+ * becomes) a running assistant that accepts commands, it throws {@link AssistantAvailable}.
  */
 export function createLocalSession(options: {
   config: Config;
@@ -73,7 +90,11 @@ export function createLocalSession(options: {
         command: options.command,
         timeoutMs: config.database.lockTimeoutSeconds * 1000,
         signal,
-        onWait: (holder) => output.warn(`waiting for ${describeHolder(holder)} to finish… (up to ${config.database.lockTimeoutSeconds} s, LOCK_TIMEOUT_SECONDS)`),
+        onWait: (holder) => {
+          if (holder?.role === 'assistant' && holder.url !== undefined) throw new AssistantAvailable({ ...holder, url: holder.url });
+          const until = holder?.role === 'assistant' ? 'accept commands' : 'finish';
+          output.warn(`waiting for ${describeHolder(holder)} to ${until}… (up to ${config.database.lockTimeoutSeconds} s, LOCK_TIMEOUT_SECONDS)`);
+        },
       });
     }
     return Assistant.create({ config, logger, loadModel: () => loadEmbeddingModel(config, logger), ...(lock ? { lock } : {}) });

@@ -1,20 +1,22 @@
 /** `npx shoplens classify <image…|folder> [--json]`: the active head's category guess per image. */
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { classificationRecord, type QueryErrorRecord } from '../../core/records.ts';
 import { HeadNotUsableError } from '../../core/training/index.ts';
 import { OperationalError } from '../../domain/errors.ts';
 import { readLimitedFile } from '../../ml/preprocess.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 import { EXIT } from '../errors.ts';
-import { imageArguments, itemProblem, warnIfNotPretrained, type QueryImage } from './shared.ts';
+import { imageArguments, itemProblem, queryImageSchema, warnIfNotPretrained } from './shared.ts';
 
-export interface ClassifyRequest {
-  readonly queries: readonly QueryImage[];
-}
+const classifyRequest = z.object({ queries: z.array(queryImageSchema).min(1) });
+
+export type ClassifyRequest = z.infer<typeof classifyRequest>;
 
 export const classifyCommand: CommandSpec<ClassifyRequest> = {
   name: 'classify',
   scope: 'catalog',
+  requestSchema: classifyRequest,
   execute: runClassify,
 };
 

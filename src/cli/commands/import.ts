@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { formatProblem, type ImportReport } from '../../core/catalog/import-report.ts';
 import { productInputSchema } from '../../core/catalog/product-input.ts';
 import { importRecord } from '../../core/records.ts';
@@ -13,19 +14,21 @@ import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { warnIfNotPretrained } from './shared.ts';
 
-export interface ImportRequest {
-  /** Absolute path of the folder or CSV file (the command may run in the assistant's process). */
-  readonly path: string;
-  /** Defaults for products imported from a folder; validated like any product field. */
-  readonly price: string;
-  /** `undefined` = SHOP_CURRENCY. */
-  readonly currency?: string;
-  readonly stock: number;
-}
+/** Defaults for products from a folder, checked by the same rules as every product field. */
+const folderDefaults = productInputSchema.pick({ price: true, currency: true, stock: true }).partial({ currency: true });
+
+/**
+ * `path`: absolute path of the folder or CSV file (the command may run in the assistant's
+ * process); `price`/`currency`/`stock`: defaults for products from a folder (no currency = SHOP_CURRENCY).
+ */
+const importRequest = z.object({ path: z.string().refine((file) => path.isAbsolute(file), 'must be an absolute path') }).extend(folderDefaults.shape);
+
+export type ImportRequest = z.infer<typeof importRequest>;
 
 export const importCommand: CommandSpec<ImportRequest> = {
   name: 'import',
   scope: 'catalog',
+  requestSchema: importRequest,
   execute: importCatalog,
 };
 
@@ -52,7 +55,7 @@ export function registerImport(program: Command, runner: CommandRunner): void {
 
 /** Checks the folder defaults with the same rules as every product field, so a bad flag fails once, not per file. */
 function parseImport(target: string, flags: ImportFlags): ImportRequest {
-  const defaults = productInputSchema.pick({ price: true, currency: true, stock: true }).partial({ currency: true }).safeParse({
+  const defaults = folderDefaults.safeParse({
     price: flags.price,
     stock: flags.stock,
     ...(flags.currency === undefined ? {} : { currency: flags.currency }),

@@ -1,11 +1,19 @@
 /** `npx shoplens model list | promote <id> | rollback`: which trained category head is active. */
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { headRecord } from '../../core/records.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
+import { noArguments } from './shared.ts';
 
-export const modelListCommand: CommandSpec<Record<string, never>> = { name: 'model list', scope: 'catalog', execute: (context) => runModelList(context) };
-export const modelPromoteCommand: CommandSpec<{ readonly id: string }> = { name: 'model promote', scope: 'catalog', execute: (context, request) => runModelPromote(context, request.id) };
-export const modelRollbackCommand: CommandSpec<Record<string, never>> = { name: 'model rollback', scope: 'catalog', execute: (context) => runModelRollback(context) };
+export const modelListCommand: CommandSpec<Record<string, never>> = {
+  name: 'model list', scope: 'catalog', requestSchema: noArguments, execute: (context) => runModelList(context),
+};
+export const modelPromoteCommand: CommandSpec<{ id: string }> = {
+  name: 'model promote', scope: 'catalog', requestSchema: z.object({ id: z.string().min(1) }), execute: (context, request) => runModelPromote(context, request.id),
+};
+export const modelRollbackCommand: CommandSpec<Record<string, never>> = {
+  name: 'model rollback', scope: 'catalog', requestSchema: noArguments, execute: (context) => runModelRollback(context),
+};
 
 /** Adds `list`, `promote` and `rollback` to the existing `model` command. */
 export function registerModelHeads(model: Command, runner: CommandRunner): void {

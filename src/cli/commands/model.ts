@@ -1,21 +1,23 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { modelIdOf } from '../../ml/manifest.ts';
 import { writeGeneratedModel } from '../../ml/model-generator/index.ts';
 import { fetchPretrainedModel } from '../../ml/model-fetch.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { noArguments } from './shared.ts';
 
 /** `model fetch` and `model generate` write files only: they never open the catalog, so they always run here. */
-export const modelFetchCommand: CommandSpec<Record<string, never>> = { name: 'model fetch', scope: 'local', execute: (context) => fetchModel(context) };
+export const modelFetchCommand: CommandSpec<Record<string, never>> = {
+  name: 'model fetch', scope: 'local', requestSchema: noArguments, execute: (context) => fetchModel(context),
+};
 
-interface GenerateRequest {
-  readonly arch: 'resnet50' | 'tiny';
-  readonly seed: number;
-  readonly out: string;
-}
+const generateRequest = z.object({ arch: z.enum(['resnet50', 'tiny']), seed: z.number().int(), out: z.string() });
 
-export const modelGenerateCommand: CommandSpec<GenerateRequest> = { name: 'model generate', scope: 'local', execute: generate };
+type GenerateRequest = z.infer<typeof generateRequest>;
+
+export const modelGenerateCommand: CommandSpec<GenerateRequest> = { name: 'model generate', scope: 'local', requestSchema: generateRequest, execute: generate };
 
 /** `model …`: get a backbone. Returns the `model` command so other features can add subcommands. */
 export function registerModel(program: Command, runner: CommandRunner): Command {

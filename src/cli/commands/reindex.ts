@@ -4,10 +4,12 @@ import { formatProblem } from '../../core/catalog/import-report.ts';
 import { reindexRecord } from '../../core/records.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 import { EXIT } from '../errors.ts';
+import { noArguments } from './shared.ts';
 
 export const reindexCommand: CommandSpec<Record<string, never>> = {
   name: 'reindex',
   scope: 'catalog',
+  requestSchema: noArguments,
   execute: reindex,
 };
 

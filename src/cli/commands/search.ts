@@ -1,22 +1,23 @@
 /** `npx shoplens search <image…|folder> [--top K] [--json]`: the in-stock products that look most like each image. */
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { searchRecord, type QueryErrorRecord } from '../../core/records.ts';
 import type { SearchHit } from '../../domain/catalog.ts';
 import { OperationalError } from '../../domain/errors.ts';
 import { readLimitedFile } from '../../ml/preprocess.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 import { EXIT } from '../errors.ts';
-import { imageArguments, integerFlag, itemProblem, warnIfNotPretrained, type QueryImage } from './shared.ts';
+import { imageArguments, integerFlag, itemProblem, queryImageSchema, warnIfNotPretrained } from './shared.ts';
 
-export interface SearchRequest {
-  readonly queries: readonly QueryImage[];
-  /** Results per image; `undefined` = SEARCH_TOP_K. */
-  readonly top?: number;
-}
+/** `top`: results per image; absent = SEARCH_TOP_K. */
+const searchRequest = z.object({ queries: z.array(queryImageSchema).min(1), top: z.number().int().min(1).max(100).optional() });
+
+export type SearchRequest = z.infer<typeof searchRequest>;
 
 export const searchCommand: CommandSpec<SearchRequest> = {
   name: 'search',
   scope: 'catalog',
+  requestSchema: searchRequest,
   execute: searchImages,
 };
 

@@ -1,6 +1,7 @@
 /** Helpers every command shares: flag parsing with one-line errors, image arguments, the generated-weights warning. */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { IMAGE_EXTENSIONS } from '../../core/catalog/import-folder.ts';
 import type { EmbeddingModel } from '../../core/ports.ts';
 import type { Output } from '../output.ts';
@@ -38,13 +39,17 @@ export function numberFlag(value: string | undefined, flag: string): number | un
   return parsed;
 }
 
-/** One image argument: how the owner named it, and where it is. */
-export interface QueryImage {
-  /** As typed (or the typed folder joined with the file inside it): what output shows. */
-  readonly label: string;
-  /** Absolute path: the command may run in the assistant's process, whose folder differs. */
-  readonly file: string;
-}
+/**
+ * One image argument: `label` is how the owner named it (as typed, or the typed folder joined
+ * with the file inside it) and what output shows; `file` is its absolute path, since the command
+ * may run in the assistant's process, whose working folder differs.
+ */
+export const queryImageSchema = z.object({ label: z.string().min(1), file: z.string().refine((file) => path.isAbsolute(file), 'must be an absolute path') });
+
+export type QueryImage = z.infer<typeof queryImageSchema>;
+
+/** A command without arguments. */
+export const noArguments = z.object({}).strict();
 
 /**
  * Image arguments: files stay as given, folders expand to the images inside them (recursively,

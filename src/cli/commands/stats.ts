@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import { statsRecord } from '../../core/records.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 import { EXIT } from '../errors.ts';
+import { noArguments } from './shared.ts';
 
 export const statsCommand: CommandSpec<Record<string, never>> = {
   name: 'stats',
   scope: 'catalog',
+  requestSchema: noArguments,
   execute: printStats,
 };
 

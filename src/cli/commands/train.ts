@@ -3,22 +3,26 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { trainingRecord } from '../../core/records.ts';
 import { RECIPE_NAMES, type RecipeName, type TrainingSuccess } from '../../core/training/index.ts';
 import type { CommandContext, CommandRunner, CommandSpec } from '../context.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { numberFlag, warnIfNotPretrained } from './shared.ts';
 
-export interface TrainRequest {
-  /** Absolute path of an ImageFolder to train on instead of the catalog. */
-  readonly data?: string;
-  readonly recipe: RecipeName;
-  readonly overrides: { epochs?: number; batchSize?: number; learningRate?: number; seed?: number };
-}
+/** `data`: absolute path of an ImageFolder to train on instead of the catalog. */
+const trainRequest = z.object({
+  data: z.string().refine((folder) => path.isAbsolute(folder), 'must be an absolute path').optional(),
+  recipe: z.enum(RECIPE_NAMES as [RecipeName, ...RecipeName[]]),
+  overrides: z.object({ epochs: z.number(), batchSize: z.number(), learningRate: z.number(), seed: z.number() }).partial(),
+});
+
+export type TrainRequest = z.infer<typeof trainRequest>;
 
 export const trainCommand: CommandSpec<TrainRequest> = {
   name: 'train',
   scope: 'catalog',
+  requestSchema: trainRequest,
   execute: runTrain,
 };
 
