@@ -7,10 +7,8 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
-import { loadOrCreateAdminToken } from '../../src/config/admin-token.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { CommandService } from '../../src/cli/remote/service.ts';
-import { mountCommandRoute } from '../../src/cli/remote/route.ts';
+import { createCommandChannel } from '../../src/cli/remote/index.ts';
 import { Assistant } from '../../src/core/assistant.ts';
 import { acquireDataDirLock } from '../../src/core/data-dir.ts';
 import { createLogger } from '../../src/core/logger.ts';
@@ -21,14 +19,13 @@ const logger = createLogger({ level: 'info' });
 const lock = await acquireDataDirLock(config.dataDir, { role: 'assistant', command: 'npm start', timeoutMs: 10_000 });
 const assistant = await Assistant.create({ config, logger, loadModel: () => loadEmbeddingModel(config, logger), lock });
 await assistant.model();
-const token = await loadOrCreateAdminToken(config.dataDir, config.web.adminToken);
-const commands = new CommandService({ assistant, config, logger });
+const commands = await createCommandChannel({ assistant, config, logger });
 const app = new Hono();
-mountCommandRoute(app, commands, { adminToken: token.token });
+commands.mount(app);
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
 await new Promise<void>((resolve) => server.once('listening', () => resolve()));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-await lock.advertise(url);
+await commands.advertise(lock, url);
 process.stdout.write(`ready ${url}\n`);
 
 process.once('SIGTERM', () => {
