@@ -200,7 +200,7 @@ describe('Instagram channel', () => {
   it('does not keep other customers waiting while one is being retried', async () => {
     const slow = newCustomer();
     const fast = newCustomer();
-    harness.graph.failNext({ status: 429, headers: { 'retry-after': '1' }, recipientId: slow });
+    harness.graph.failNext({ status: 429, headers: { 'retry-after': '2' }, recipientId: slow });
     const slowDelivery = harness.deliver(delivery({ sender: slow, text: 'green hat' }));
     await slowDelivery;
     await harness.deliver(delivery({ sender: fast, text: 'green hat' }));
