@@ -8,6 +8,7 @@
  */
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
+import { BackupSchedule } from './core/backup/backup-schedule.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { TrainingAbortedError, type TrainingComponents, type TrainingResult } from './core/training/index.ts';
 import { DatabaseUnavailableError } from './db/database.ts';
@@ -89,7 +90,27 @@ async function startServices(assistant: Assistant, config: Config, logger: Logge
   } else {
     logger.info('TELEGRAM_BOT_TOKEN is not set: no Telegram channel (see README "Telegram bot")');
   }
+  const backups = startBackupSchedule(assistant, config, logger);
+  if (backups) services.push(backups);
   return services;
+}
+
+/** Daily backups of the embedded database (a PostgreSQL server is backed up with pg_dump). */
+function startBackupSchedule(assistant: Assistant, config: Config, logger: Logger): Service | undefined {
+  if (!config.backup.enabled) return undefined;
+  if (config.database.url) {
+    logger.info('automatic backups cover the embedded database only: back up the PostgreSQL server with pg_dump (README "Backups")');
+    return undefined;
+  }
+  const schedule = new BackupSchedule({
+    service: assistant.backups,
+    dir: config.backup.dir,
+    keep: config.backup.keep,
+    onResult: (report) => logger.info({ file: report.file, bytes: report.bytes, products: report.products, images: report.images, deleted: report.deleted.length }, 'automatic backup written'),
+    onError: (error) => logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'automatic backup failed'),
+  });
+  schedule.start(config.backup.cron);
+  return { name: 'backups', stop: () => schedule.stop() };
 }
 
 /** Every scheduled retrain ends in one log line: trained, skipped (with the reason) or failed (with the reason). */

@@ -2,11 +2,13 @@
  * The assistant core: one object that owns the database, the backbone and the services, shared
  * by every channel (CLI, Telegram, web chat). It knows nothing about any channel.
  */
+import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/open.ts';
 import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
 import { ImageRepository } from '../db/repositories/images.ts';
+import { BackupService } from './backup/backup-service.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { executePlan } from './catalog/import-plan.ts';
 import { planCsvImport } from './catalog/import-csv.ts';
@@ -39,6 +41,8 @@ export class Assistant {
   readonly stats: StatsService;
   readonly reindexer: ReindexService;
   readonly store: ImageStore;
+  /** Backups of the embedded database, photos and heads (`backup` command, scheduled backups). */
+  readonly backups: BackupService;
   /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
   readonly training: TrainingComponents;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
@@ -68,6 +72,7 @@ export class Assistant {
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
     this.reindexer = new ReindexService({ db, store: this.store, model });
+    this.backups = new BackupService({ db, dataDir: config.dataDir, modelsDir: path.dirname(config.model.path) });
   }
 
   /** Opens (and migrates) the database; the model loads lazily on first use. */
