@@ -105,6 +105,12 @@ const environmentSchema = z.object({
   PROMOTION_TOLERANCE: z.coerce.number().min(0).max(100).default(1),
   CATEGORY_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
   CATEGORY_RANK_MARGIN: z.coerce.number().min(0).max(2).default(0.05),
+
+  SHUTDOWN_TIMEOUT_SECONDS: positiveInt(10).pipe(z.number().max(600)),
+  BACKUP_ENABLED: booleanFlag.default(true),
+  BACKUP_CRON: z.string().min(1).default('30 3 * * *'),
+  BACKUP_KEEP: positiveInt(7).pipe(z.number().max(1000)),
+  BACKUP_DIR: optionalText,
 });
 
 type Environment = z.infer<typeof environmentSchema>;
@@ -175,6 +181,17 @@ export interface Config {
     readonly categoryConfidenceThreshold: number;
     /** Cosine-similarity lead (0–2) that keeps an off-category product ahead of the predicted category. */
     readonly categoryRankMargin: number;
+  };
+  /** Longest a SIGINT/SIGTERM shutdown may take, in milliseconds; the process exits by then even if something hangs. */
+  readonly shutdownTimeoutMs: number;
+  readonly backup: {
+    /** Daily automatic backups of the embedded database and photos while the assistant runs. */
+    readonly enabled: boolean;
+    readonly cron: string;
+    /** Automatic backups kept; older ones are deleted. */
+    readonly keep: number;
+    /** Absolute directory of automatic backups (default `DATA_DIR/backups`). */
+    readonly dir: string;
   };
 }
 
@@ -273,6 +290,13 @@ function toConfig(values: Environment, cwd: string): Config {
       promotionTolerance: values.PROMOTION_TOLERANCE,
       categoryConfidenceThreshold: values.CATEGORY_CONFIDENCE_THRESHOLD,
       categoryRankMargin: values.CATEGORY_RANK_MARGIN,
+    },
+    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    backup: {
+      enabled: values.BACKUP_ENABLED,
+      cron: values.BACKUP_CRON,
+      keep: values.BACKUP_KEEP,
+      dir: path.resolve(cwd, values.BACKUP_DIR ?? path.join(values.DATA_DIR, 'backups')),
     },
   };
 }

@@ -3,6 +3,7 @@
  * by every channel (CLI, Telegram, web chat, Instagram). It knows nothing about any channel and
  * hands channels services only — never the database itself.
  */
+import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/open.ts';
@@ -10,6 +11,7 @@ import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
 import { CatalogVocabularyRepository } from '../db/repositories/catalog-vocabulary.ts';
 import { ImageRepository } from '../db/repositories/images.ts';
 import { InboundMessageRepository } from '../db/repositories/inbound-messages.ts';
+import { BackupService } from './backup/backup-service.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { executePlan } from './catalog/import-plan.ts';
 import { planCsvImport } from './catalog/import-csv.ts';
@@ -56,6 +58,8 @@ export class Assistant {
   readonly store: ImageStore;
   /** Messenger ids of uploaded product photos (Telegram `file_id`s). */
   readonly mediaIds: MediaIdCache;
+  /** Backups of the embedded database, photos and heads (`backup` command, scheduled backups). */
+  readonly backups: BackupService;
   /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
   readonly training: TrainingComponents;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
@@ -85,6 +89,7 @@ export class Assistant {
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
     this.reindexer = new ReindexService({ db, store: this.store, model });
+    this.backups = new BackupService({ db, dataDir: config.dataDir, modelsDir: path.dirname(config.model.path) });
     this.mediaIds = new MediaIdCache(db);
     this.textSearch = new TextSearch({
       search: this.search,
