@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { ImportError } from '../core/catalog/import-report.ts';
+import { OperationalError } from '../domain/errors.ts';
 import { registerClassify } from './commands/classify.ts';
 import { registerImport } from './commands/import.ts';
 import { registerModelHeads } from './commands/model-heads.ts';
@@ -49,7 +50,9 @@ async function runCommand(json: boolean, action: (context: CliContext) => Promis
 
 function reportFailure(error: unknown, json: boolean): number {
   const name = error instanceof Error ? error.name : '';
-  const code = EXPECTED_ERRORS.get(name) ?? (error instanceof ConfigError || error instanceof ImportError ? 2 : undefined);
+  const code = error instanceof OperationalError
+    ? error.exitCode
+    : EXPECTED_ERRORS.get(name) ?? (error instanceof ConfigError || error instanceof ImportError ? 2 : undefined);
   const message = error instanceof Error ? error.message : String(error);
   if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
   process.stderr.write(`Error: ${message}\n`);
