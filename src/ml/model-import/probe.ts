@@ -19,7 +19,9 @@ async function openSession(bytes: Uint8Array, label: string): Promise<ort.Infere
     // Severity 3 = errors only: the runtime's warnings (unused initializers…) are not the owner's business.
     return await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   } catch (error) {
-    throw new ModelImportError(`${label}: ONNX Runtime cannot load it (${oneLine(String(error instanceof Error ? error.message : error))}); re-export it with a standard opset`);
+    throw new ModelImportError(
+      `${label}: ONNX Runtime cannot load it (${oneLine(String(error instanceof Error ? error.message : error))}); export it again (e.g. torch.onnx.export, opset 13 or later)`,
+    );
   }
 }
 
