@@ -65,6 +65,39 @@ export async function listBackbones(modelsDir: string, activePath: string): Prom
   return [...groups.values()].sort((a, b) => Number(b.active) - Number(a.active) || a.modelId.localeCompare(b.modelId));
 }
 
+export interface ActivationResult {
+  backbone: StoredBackbone;
+  /** False when it already was the active backbone. */
+  activated: boolean;
+  /** Where the backbone it replaced is kept. */
+  previousKeptAt?: string;
+}
+
+/**
+ * `model activate <id>`: puts a stored backbone at `MODEL_PATH` (keeping the one there), after
+ * checking its file still matches its manifest. `id` is a manifest id or a full `<id>@<hash>`.
+ * @throws {UnknownBackboneError} when no backbone, or more than one, answers to `id`.
+ */
+export async function activateStored(modelsDir: string, activePath: string, id: string): Promise<ActivationResult> {
+  const backbones = await listBackbones(modelsDir, activePath);
+  const matches = backbones.filter((backbone) => backbone.modelId === id || backbone.manifest.id === id);
+  const known = backbones.map((backbone) => backbone.modelId).join(', ') || 'none';
+  const [backbone] = matches;
+  if (backbone === undefined) throw new UnknownBackboneError(`No backbone "${id}" in ${modelsDir} (there: ${known}); see \`npx shoplens model list\``);
+  if (matches.length > 1) throw new UnknownBackboneError(`"${id}" names ${matches.length} backbones (${matches.map((m) => m.modelId).join(', ')}); give the full <id>@<hash>`);
+  if (backbone.active) return { backbone, activated: false };
+  const source = backbone.files[0]!;
+  if ((await contentsOf(source)).kind !== 'backbone') {
+    throw new UnknownBackboneError(`${source} no longer matches its manifest (changed or damaged); import it again with \`npx shoplens model import\``);
+  }
+  const previousKeptAt = await keepBeforeReplacing(activePath);
+  await placeModelFile(source, path.resolve(activePath), backbone.manifest);
+  return { backbone: { ...backbone, active: true, files: [...backbone.files, path.resolve(activePath)].sort() }, activated: true, ...(previousKeptAt === undefined ? {} : { previousKeptAt }) };
+}
+
+/** `model activate` was given an id that names no stored backbone, or several. */
+export class UnknownBackboneError extends OperationalError {}
+
 /** Hashes the file at `modelPath` and compares it with its manifest. */
 export async function contentsOf(modelPath: string): Promise<ModelFileContents> {
   try {

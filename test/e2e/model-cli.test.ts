@@ -152,6 +152,15 @@ describe('shoplens model import / list / fetch --from', () => {
     const human = await shoplens(['model', 'list']);
     assert.match(human.stdout, /^\* thesis@[0-9a-f]{12} {2}NOT pretrained {2}import {2}resnet50-imagenet\.onnx, thesis\.onnx$/m);
     assert.match(human.stdout, /^category heads \(\* = active\):\n {2}none yet: run `npx shoplens train`$/m);
+
+    const back = await shoplens(['model', 'activate', 'generated-tiny-seed7', '--json']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual(jsonLines(back.stdout)[0], {
+      id: 'generated-tiny-seed7', modelId: backbones[1]!.modelId, pretrained: false, activated: true, previousKeptAt: path.join(modelsDir, 'thesis.onnx'),
+    });
+    const after = jsonLines((await shoplens(['model', 'list', '--json'])).stdout).filter((record) => record.kind === 'backbone');
+    assert.deepEqual(after.map((backbone) => [backbone.id, backbone.active]), [['generated-tiny-seed7', true], ['thesis', false]]);
+    assertOneLineRefusal(await shoplens(['model', 'activate', 'nope']), 'nope', /^Error: No backbone "nope" in .*; see `npx shoplens model list`$/);
   });
 
   it('fetch --from with a wrong --sha256 says both hashes and leaves nothing behind', async () => {

@@ -21,7 +21,7 @@ import { generateModel, writeGeneratedModel } from '../../src/ml/model-generator
 import { OnnxGraphBuilder } from '../../src/ml/model-generator/onnx-graph-builder.ts';
 import { SeededRandom } from '../../src/ml/model-generator/seeded-random.ts';
 import { importBackbone, ModelImportError, type ImportBackboneOptions } from '../../src/ml/model-import/index.ts';
-import { ActiveBackboneProtectedError, listBackbones } from '../../src/ml/model-library.ts';
+import { activateStored, ActiveBackboneProtectedError, listBackbones, UnknownBackboneError } from '../../src/ml/model-library.ts';
 import { preprocessImage } from '../../src/ml/preprocess.ts';
 import { productSvg } from '../helpers/images.ts';
 
@@ -351,6 +351,19 @@ describe('model import', () => {
         listed.map((backbone) => [backbone.manifest.id, backbone.active, backbone.files.map((file) => path.basename(file))]),
         [['shop', true, ['resnet50-imagenet.onnx', 'shop.onnx']], ['generated-tiny-seed8', false, ['generated-tiny-seed8.onnx']]],
       );
+
+      // Switching back: the stored backbone returns to MODEL_PATH, "shop" stays in shop.onnx.
+      const back = await activateStored(paths.modelsDir, paths.activePath, 'generated-tiny-seed8');
+      assert.equal(back.activated, true);
+      assert.equal(back.previousKeptAt, path.join(paths.modelsDir, 'shop.onnx'));
+      assert.deepEqual(await readFile(paths.activePath), activeBytes);
+      assert.equal((await readManifest(paths.activePath)).id, 'generated-tiny-seed8');
+      assert.equal((await activateStored(paths.modelsDir, paths.activePath, back.backbone.modelId)).activated, false);
+      await assert.rejects(activateStored(paths.modelsDir, paths.activePath, 'nope'), (error: unknown) => {
+        assert.ok(error instanceof UnknownBackboneError && error instanceof OperationalError);
+        assert.match(error.message, /^No backbone "nope" in .* \(there: generated-tiny-seed8@[0-9a-f]{12}, shop@[0-9a-f]{12}\); see `npx shoplens model list`$/);
+        return true;
+      });
     });
 
     test('an id taken by another backbone is refused', async () => {

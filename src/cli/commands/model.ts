@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { writeGeneratedClassifier, writeGeneratedModel } from '../../ml/model-generator/index.ts';
 import { fetchFrom, fetchPretrainedModel, type FetchPretrainedOptions, type FetchPretrainedResult } from '../../ml/model-fetch.ts';
 import { importBackbone, type ImportBackboneResult } from '../../ml/model-import/index.ts';
+import { activateStored } from '../../ml/model-library.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from './search.ts';
 
@@ -51,6 +52,14 @@ export function registerModel(program: Command, run: Run): Command {
     .option('--json', 'print a JSON summary', false)
     .action(async (file: string, options: ImportOptions) => {
       await run(options.json, async (context) => importModel(context, file, options));
+    });
+  model
+    .command('activate')
+    .description('make a backbone from `model list` the active one (MODEL_PATH); the one it replaces is kept')
+    .argument('<id>', 'backbone id or <id>@<hash> from `model list`')
+    .option('--json', 'print a JSON summary', false)
+    .action(async (id: string, options: { json: boolean }) => {
+      await run(options.json, async (context) => activateModel(context, id));
     });
   model
     .command('generate')
@@ -149,6 +158,15 @@ function reportActivation(context: CliContext, modelPath: string, result: { acti
   } else if (!result.active) {
     context.output.line(`not active (MODEL_PATH is ${context.config.model.path}): add --activate to use it, or set MODEL_PATH=${modelPath}.`);
   }
+}
+
+async function activateModel(context: CliContext, id: string): Promise<number> {
+  const result = await activateStored(path.dirname(context.config.model.path), context.config.model.path, id);
+  const { backbone } = result;
+  context.output.record({ id: backbone.manifest.id, modelId: backbone.modelId, pretrained: backbone.manifest.pretrained, activated: result.activated, previousKeptAt: result.previousKeptAt ?? null });
+  if (!result.activated) context.output.line(`${backbone.modelId} already is the active backbone`);
+  reportActivation(context, context.config.model.path, { ...result, active: true });
+  return 0;
 }
 
 /** `0.5,0.5,0.5` (or space-separated) → three finite numbers; std values must be positive. */
