@@ -71,8 +71,11 @@ export interface FetchPretrainedResult {
 /**
  * Ensures `<modelsDir>/<descriptor.fileName>` is the pinned pretrained model with a manifest.
  * Downloads to `<file>.part` while hashing, verifies the SHA-256, then renames into place; a file
- * already present with the right hash is kept (no request is made).
+ * already present with the right hash is kept (no request is made). Another complete backbone in
+ * the way is kept under its id first (see {@link keepBeforeReplacing}).
  * @throws {ModelDownloadError} on network failure, a non-2xx answer, or a hash mismatch.
+ * @throws {ActiveBackboneProtectedError} when the file is `activePath`, holds another complete
+ *   backbone, and `activate` is not set (checked before downloading).
  */
 export async function fetchPretrainedModel(options: FetchPretrainedOptions): Promise<FetchPretrainedResult> {
   const descriptor = options.descriptor ?? PRETRAINED_RESNET50;
