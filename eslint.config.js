@@ -8,21 +8,31 @@ const LAYERS = {
   'src/bot': { group: ['grammy', '@grammyjs/*'], message: 'grammY belongs in src/bot.' },
 };
 
+/** Channels and commands reach the catalog through the assistant core's services, never through repositories. */
+const CHANNELS = ['src/bot', 'src/cli', 'src/web', 'src/instagram'];
+const NO_DATABASE_LAYER = {
+  group: ['**/db/*', '**/db/**'],
+  message: 'Channels and commands use the assistant core (src/core); only the core talks to src/db.',
+};
+
 /** One no-restricted-imports block per layer, since later blocks replace a rule rather than merge it. */
 function layeringRules() {
   const owners = Object.keys(LAYERS);
-  const blockFor = (files, ignores, allowed) => ({
+  const blockFor = (files, ignores, allowed, extra = []) => ({
     files,
     ignores,
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: owners.filter((owner) => owner !== allowed).map((owner) => LAYERS[owner]),
+        patterns: [...owners.filter((owner) => owner !== allowed).map((owner) => LAYERS[owner]), ...extra],
       }],
     },
   });
+  const channelBlocks = CHANNELS.filter((channel) => !owners.includes(channel))
+    .map((channel) => blockFor([`${channel}/**/*.ts`], [], undefined, [NO_DATABASE_LAYER]));
   return [
-    blockFor(['src/**/*.ts'], owners.map((owner) => `${owner}/**`), undefined),
-    ...owners.map((owner) => blockFor([`${owner}/**/*.ts`], [], owner)),
+    blockFor(['src/**/*.ts'], [...owners, ...CHANNELS].map((dir) => `${dir}/**`), undefined),
+    ...owners.map((owner) => blockFor([`${owner}/**/*.ts`], [], owner, CHANNELS.includes(owner) ? [NO_DATABASE_LAYER] : [])),
+    ...channelBlocks,
   ];
 }
 
@@ -44,7 +54,8 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
-  // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY.
+  // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY,
+  // and channels (bot, cli, web) never import src/db.
   ...layeringRules(),
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],

@@ -5,7 +5,7 @@
 import type { Api } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import type { Logger } from '../core/logger.ts';
-import { LANGUAGES, translator, type Language } from './i18n/translator.ts';
+import { LANGUAGES, translator, type Language } from '../core/conversation/i18n/translator.ts';
 
 const CUSTOMER_COMMANDS = ['start', 'help'] as const;
 const OWNER_COMMANDS = ['add', 'stock', 'price', 'remove', 'stats', 'train'] as const;

@@ -60,6 +60,10 @@ const environmentSchema = z.object({
     .transform((value) => value.toUpperCase())
     .default('USD'),
 
+  PORT: nonNegativeInt(3000).pipe(z.number().max(65535)),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters (or leave it empty to have one generated)').optional()),
+
   TELEGRAM_BOT_TOKEN: optionalText.pipe(
     z.string().regex(/^\d+:[\w-]{20,}$/, 'does not look like a BotFather token (123456:ABC…)').optional(),
   ),
@@ -113,6 +117,14 @@ export interface Config {
     readonly rateLimitPerMinute: number;
     /** Typos tolerated per word in text searches (0 disables correction). */
     readonly textMaxEdits: number;
+  };
+  readonly web: {
+    /** TCP port of the web chat, dashboard and API; 0 picks a free one (tests). */
+    readonly port: number;
+    /** Listen address; 127.0.0.1 by default, so only a reverse proxy on this machine reaches it. */
+    readonly host: string;
+    /** Owner token for /admin and /api/admin; undefined = generated into DATA_DIR (see config/admin-token.ts). */
+    readonly adminToken: string | undefined;
   };
   readonly shop: {
     /** ISO 4217 currency for chat-added products whose price names none. */
@@ -188,6 +200,7 @@ function toConfig(values: Environment, cwd: string): Config {
       rateLimitPerMinute: values.SEARCH_RATE_LIMIT_PER_MINUTE,
       textMaxEdits: values.SEARCH_TEXT_MAX_EDITS,
     },
+    web: { port: values.PORT, host: values.HOST, adminToken: values.ADMIN_TOKEN },
     shop: { currency: values.SHOP_CURRENCY },
     telegram: {
       token: values.TELEGRAM_BOT_TOKEN,

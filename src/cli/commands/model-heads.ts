@@ -4,8 +4,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createTrainingComponents } from '../../core/training/index.ts';
-import type { StoredHead } from '../../db/repositories/classifier-models.ts';
+import type { StoredHead } from '../../core/training/index.ts';
 import { listBackbones, type StoredBackbone } from '../../ml/model-library.ts';
 import type { CliContext } from '../context.ts';
 
@@ -25,7 +24,7 @@ export function registerModelHeads(model: Command, run: Run): void {
 async function components(context: CliContext) {
   const assistant = await context.assistant();
   const model = await assistant.model();
-  return { model, ...createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: context.config }) };
+  return { model, heads: assistant.training.heads };
 }
 
 function describe(head: StoredHead): Record<string, unknown> {

@@ -12,6 +12,7 @@ import { RetrainJob } from './retrain-job.ts';
 import { TrainingService } from './training-service.ts';
 
 export { CategoryClassifier } from './category-classifier.ts';
+export type { StoredHead } from '../../db/repositories/classifier-models.ts';
 export { HeadNotUsableError, HeadRegistry } from './head-registry.ts';
 export { RetrainJob } from './retrain-job.ts';
 export { TrainingDataError } from './dataset.ts';
