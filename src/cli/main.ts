@@ -51,7 +51,9 @@ async function runCommand(json: boolean, action: (context: CliContext) => Promis
 
 function reportFailure(error: unknown, json: boolean): number {
   const name = error instanceof Error ? error.name : '';
-  const code = EXPECTED_ERRORS.get(name) ?? (error instanceof ConfigError || error instanceof ImportError ? 2 : error instanceof OperationalError ? error.exitCode : undefined);
+  const code = error instanceof OperationalError
+    ? error.exitCode
+    : EXPECTED_ERRORS.get(name) ?? (error instanceof ConfigError || error instanceof ImportError ? 2 : undefined);
   const message = error instanceof Error ? error.message : String(error);
   if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
   process.stderr.write(`Error: ${message}\n`);
