@@ -1,22 +1,34 @@
 /**
  * `npm start`: the assistant as a long-running service. Opens (and migrates) the database,
  * makes sure a backbone is available, re-embeds the catalog if the backbone changed, starts the
- * configured channels, and shuts down cleanly on SIGINT/SIGTERM.
+ * configured channels (Telegram in the background, so an unreachable Bot API holds up nothing
+ * else), and shuts down within `SHUTDOWN_TIMEOUT_SECONDS` on SIGINT/SIGTERM — training is
+ * interrupted, in-flight answers get a deadline, the database closes, and the process exits by
+ * the bound even if something hangs.
  */
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
+import { BackupSchedule } from './core/backup/backup-schedule.ts';
 import { acquireDataDirLock, describeHolder, type DataDirLock } from './core/data-dir.ts';
 import { createLogger, type Logger } from './core/logger.ts';
+import { TrainingAbortedError, type TrainingComponents, type TrainingResult } from './core/training/index.ts';
+import { DatabaseUnavailableError } from './db/database.ts';
 import { OperationalError } from './domain/errors.ts';
-import type { TrainingComponents } from './core/training/index.ts';
 import { ensureBackbone } from './ml/ensure-backbone.ts';
 import { loadEmbeddingModel } from './ml/load-model.ts';
 
 /** Something started by `main` that must be stopped on shutdown (a channel, a scheduler). */
 export interface Service {
   readonly name: string;
-  stop(): Promise<void>;
+  /** Stops within about `timeoutMs` (in-flight work beyond it is cancelled). */
+  stop(timeoutMs: number): Promise<void>;
 }
+
+/** Part of the shutdown bound kept for closing the database and the model. */
+const CLOSE_RESERVE_MS = 2_500;
+
+/** Failures a background task may raise that ShopLens recovers from by itself (see {@link installLastResort}). */
+type Recoverable = (error: unknown) => boolean;
 
 async function main(): Promise<void> {
   const config = readConfig();
@@ -36,8 +48,10 @@ async function main(): Promise<void> {
   const training = assistant.training;
   // Heads trained on another backbone cannot classify its features; retraining replaces them.
   await training.heads.invalidateForBackbone(model.modelId);
-  const services = await startServices(assistant, effective, logger, training);
-  installShutdown(assistant, services, logger, lock);
+  const recoverable: Recoverable[] = [(error) => error instanceof DatabaseUnavailableError];
+  const services = await startServices(assistant, effective, logger, training, recoverable);
+  const stop = installShutdown(assistant, services, logger, effective.shutdownTimeoutMs, lock);
+  installLastResort(logger, recoverable, stop);
   logger.info({ services: services.map((service) => service.name) }, 'ShopLens is ready');
 }
 
@@ -66,40 +80,123 @@ async function reindexIfNeeded(assistant: Assistant, logger: Logger): Promise<vo
   logger.info({ ...report, problems: report.problems.length }, 'reindex finished');
 }
 
-async function startServices(assistant: Assistant, config: Config, logger: Logger, training: TrainingComponents): Promise<Service[]> {
+async function startServices(assistant: Assistant, config: Config, logger: Logger, training: TrainingComponents, recoverable: Recoverable[]): Promise<Service[]> {
   const services: Service[] = [];
   if (config.training.enabled) {
-    training.retrainJob.start(config.training.cron);
+    training.retrainJob.start(config.training.cron, {
+      onResult: (result) => logRetrainOutcome(logger, result),
+      onError: (error) => logRetrainFailure(logger, error),
+    });
     services.push({ name: 'retrain-job', stop: () => training.retrainJob.stop() });
   }
   if (config.telegram.token) {
-    const { startTelegramChannel } = await import('./bot/index.ts');
-    const channel = await startTelegramChannel(assistant, config, logger);
-    services.push({ name: 'telegram', stop: () => channel.stop() });
+    const { launchTelegramChannel, isTelegramFailure } = await import('./bot/index.ts');
+    recoverable.push(isTelegramFailure);
+    const channel = launchTelegramChannel(assistant, config, logger);
+    services.push({ name: 'telegram', stop: (timeoutMs) => channel.stop({ timeoutMs }) });
   } else {
     logger.info('TELEGRAM_BOT_TOKEN is not set: no Telegram channel (see README "Telegram bot")');
   }
+  const backups = startBackupSchedule(assistant, config, logger);
+  if (backups) services.push(backups);
   return services;
 }
 
-function installShutdown(assistant: Assistant, services: readonly Service[], logger: Logger, lock: DataDirLock): void {
+/** Daily backups of the embedded database (a PostgreSQL server is backed up with pg_dump). */
+function startBackupSchedule(assistant: Assistant, config: Config, logger: Logger): Service | undefined {
+  if (!config.backup.enabled) return undefined;
+  if (config.database.url) {
+    logger.info('automatic backups cover the embedded database only: back up the PostgreSQL server with pg_dump (README "Backups")');
+    return undefined;
+  }
+  const schedule = new BackupSchedule({
+    service: assistant.backups,
+    dir: config.backup.dir,
+    keep: config.backup.keep,
+    onResult: (report) => logger.info({ file: report.file, bytes: report.bytes, products: report.products, images: report.images, deleted: report.deleted.length }, 'automatic backup written'),
+    onError: (error) => logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'automatic backup failed'),
+  });
+  schedule.start(config.backup.cron);
+  return { name: 'backups', stop: () => schedule.stop() };
+}
+
+/** Every scheduled retrain ends in one log line: trained, skipped (with the reason) or failed (with the reason). */
+function logRetrainOutcome(logger: Logger, result: TrainingResult): void {
+  if (result.status === 'skipped') {
+    logger.info({ runId: result.runId, reason: result.reason }, 'scheduled retraining skipped');
+    return;
+  }
+  logger.info(
+    { runId: result.runId, headId: result.headId, valAccuracy: result.valAccuracy, promoted: result.promoted, reason: result.promotionReason, durationMs: Math.round(result.durationMs) },
+    'scheduled retraining finished',
+  );
+}
+
+function logRetrainFailure(logger: Logger, error: unknown): void {
+  if (error instanceof TrainingAbortedError) logger.info('scheduled retraining interrupted by shutdown');
+  else logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'scheduled retraining failed');
+}
+
+/**
+ * SIGINT/SIGTERM: interrupt training, stop the channels (their in-flight work gets what is left
+ * of the bound minus a reserve), close the database, exit 0. A timer exits with 1 at the bound
+ * whatever still hangs. Returns the stop function for the last-resort handler.
+ */
+function installShutdown(
+  assistant: Assistant,
+  services: readonly Service[],
+  logger: Logger,
+  timeoutMs: number,
+  lock: DataDirLock,
+): (reason: string, exitCode?: number) => void {
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight work');
-    for (const service of [...services].reverse()) {
-      await service.stop().catch((error: unknown) => logger.error({ err: error, service: service.name }, 'service did not stop cleanly'));
-    }
-    await assistant.close();
+    const deadline = Date.now() + timeoutMs;
+    setTimeout(() => {
+      logger.error({ timeoutMs }, 'shutdown did not finish in time (SHUTDOWN_TIMEOUT_SECONDS): exiting anyway');
+      process.exit(1);
+    }, timeoutMs).unref();
+    logger.info({ reason, timeoutMs }, 'shutting down: finishing in-flight work');
+    assistant.training.service.abortAll();
+    const graceMs = () => Math.max(0, deadline - Date.now() - CLOSE_RESERVE_MS);
+    await Promise.all([...services].reverse().map(async (service) => {
+      await service.stop(graceMs()).catch((error: unknown) => logger.error({ err: error, service: service.name }, 'service did not stop cleanly'));
+    }));
+    await Promise.race([assistant.training.service.idle(), delay(graceMs())]);
+    await assistant.close().catch((error: unknown) => logger.error({ err: error }, 'could not close the database cleanly'));
     await lock.release();
     logger.info('stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   // Keeps the process alive when no channel holds the event loop open.
   setInterval(() => undefined, 1 << 30);
+  return (reason, exitCode) => void stop(reason, exitCode);
+}
+
+/**
+ * The last resort for failures nothing else caught. Known recoverable ones (a lost database, a
+ * failed Telegram call) are logged and ShopLens keeps running; anything else means an unknown
+ * state, so it is logged and the process shuts down cleanly (bounded) with exit code 1.
+ */
+function installLastResort(logger: Logger, recoverable: readonly Recoverable[], stop: (reason: string, exitCode?: number) => void): void {
+  const handle = (kind: string) => (error: unknown) => {
+    if (recoverable.some((known) => known(error))) {
+      logger.warn({ kind, reason: error instanceof Error ? error.message : String(error) }, 'a background failure was caught; ShopLens keeps running');
+      return;
+    }
+    logger.fatal({ kind, err: error }, 'unexpected failure in an unknown state: shutting down');
+    stop(kind, 1);
+  };
+  process.on('unhandledRejection', handle('unhandledRejection'));
+  process.on('uncaughtException', handle('uncaughtException'));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 main().catch((error: unknown) => {

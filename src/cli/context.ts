@@ -4,7 +4,7 @@
  * the data directory's lock for the embedded database, and closed when the command ends.
  */
 import type { Command } from 'commander';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { Assistant } from '../core/assistant.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
@@ -46,6 +46,17 @@ export interface CommandRunner {
    *   any other failure.
    */
   run<Request>(spec: CommandSpec<Request>, options: { json: boolean }, parse: () => Request | Promise<Request>): Promise<void>;
+}
+
+/** Takes no request: flags are read where the action is built. */
+const NO_REQUEST = z.object({}).strict() as unknown as z.ZodType<Record<string, never>>;
+
+/**
+ * A command that never touches the catalog and always runs in the CLI process (model fetch,
+ * import, activate, generate; restore), written as one action.
+ */
+export function localCommand(name: string, action: (context: CommandContext) => Promise<number>): CommandSpec<Record<string, never>> {
+  return { name, scope: 'local', requestSchema: NO_REQUEST, execute: (context) => action(context) };
 }
 
 /** What a command file exports to add itself to the program. */

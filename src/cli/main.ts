@@ -5,6 +5,7 @@
  * the cause and the fix), 3 an unexpected error, 130/143 stopped by SIGINT/SIGTERM.
  */
 import { Command, CommanderError } from 'commander';
+import { registerBackup } from './commands/backup.ts';
 import { registerClassify } from './commands/classify.ts';
 import { registerImport } from './commands/import.ts';
 import { registerModelHeads } from './commands/model-heads.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerModelHeads(registerModel(program, runner), runner);
   registerTrain(program, runner);
   registerClassify(program, runner);
+  registerBackup(program, runner);
   return program;
 }
 

@@ -3,6 +3,7 @@
  * by every channel (CLI, Telegram, web chat, Instagram). It knows nothing about any channel and
  * hands channels services only — never the database itself.
  */
+import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { DataDirLock } from '../db/data-dir-lock.ts';
 import type { Database } from '../db/database.ts';
@@ -10,6 +11,8 @@ import { openDatabase } from '../db/open.ts';
 import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
 import { CatalogVocabularyRepository } from '../db/repositories/catalog-vocabulary.ts';
 import { ImageRepository } from '../db/repositories/images.ts';
+import { InboundMessageRepository } from '../db/repositories/inbound-messages.ts';
+import { BackupService } from './backup/backup-service.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { executePlan } from './catalog/import-plan.ts';
 import { planCsvImport } from './catalog/import-csv.ts';
@@ -22,6 +25,7 @@ import { ReindexService } from './catalog/reindex-service.ts';
 import type { Logger } from './logger.ts';
 import type { EmbeddingModel } from './ports.ts';
 import { Conversation } from './conversation/conversation.ts';
+import { InboundLedger } from './conversation/inbound-ledger.ts';
 import { OwnerDesk } from './conversation/owner-desk.ts';
 import { SearchService } from './search/search-service.ts';
 import { TextSearch } from './search/text-search.ts';
@@ -47,6 +51,8 @@ export class Assistant {
   readonly conversation: Conversation;
   /** Owners' chat actions: add, stock, price, remove, stats, train. */
   readonly owner: OwnerDesk;
+  /** Message ids webhook channels already took in, so a redelivered message is answered once. */
+  readonly inbound: InboundLedger;
   readonly catalog: CatalogService;
   readonly textSearch: TextSearch;
   readonly search: SearchService;
@@ -55,6 +61,8 @@ export class Assistant {
   readonly store: ImageStore;
   /** Messenger ids of uploaded product photos (Telegram `file_id`s). */
   readonly mediaIds: MediaIdCache;
+  /** Backups of the embedded database, photos and heads (`backup` command, scheduled backups). */
+  readonly backups: BackupService;
   /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
   readonly training: TrainingComponents;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
@@ -84,6 +92,7 @@ export class Assistant {
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
     this.reindexer = new ReindexService({ db, store: this.store, model });
+    this.backups = new BackupService({ db, dataDir: config.dataDir, modelsDir: path.dirname(config.model.path) });
     this.mediaIds = new MediaIdCache(db);
     this.textSearch = new TextSearch({
       search: this.search,
@@ -99,6 +108,7 @@ export class Assistant {
       pageSize: config.search.topK,
       searchesPerMinute: config.search.rateLimitPerMinute,
     });
+    this.inbound = new InboundLedger(new InboundMessageRepository(db), logger);
     this.owner = new OwnerDesk({ catalog: this.catalog, stats: this.stats, training: this.training.service, logger, currency: config.shop.currency });
   }
 

@@ -133,6 +133,8 @@ export interface StatsRecord {
   readonly pretrained: boolean;
   /** The active category head, or null before one is trained. */
   readonly classifier: HeadRecord | null;
+  /** The last finished training run (any trigger), or null before the first. */
+  readonly lastTraining: { readonly status: string; readonly reason: string | null; readonly trigger: string; readonly at: string } | null;
   /** `pglite` (embedded) or `postgres`. */
   readonly database: string;
 }
@@ -152,6 +154,7 @@ export function statsRecord(stats: ShopStats): StatsRecord {
     backboneModelId: stats.backbone.modelId,
     pretrained: stats.backbone.pretrained,
     classifier: stats.classifier && headRecord(stats.classifier),
+    lastTraining: stats.lastTraining && { ...stats.lastTraining, at: stats.lastTraining.at.toISOString() },
     database: stats.database.engine,
   };
 }

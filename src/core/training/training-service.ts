@@ -17,7 +17,7 @@ import { deserializeHead, headAccuracy, serializeHead, type SerializedHead } fro
 import { perClassMetrics, type ClassMetrics } from '../../../training/metrics.ts';
 import type { TrainingJob, TrainingOutput } from '../../../training/pipeline.ts';
 import { resolveHyperparameters, type HyperparameterOverrides, type Hyperparameters, type RecipeName } from '../../../training/recipes.ts';
-import { runTrainingInWorker } from '../../../training/run-in-worker.ts';
+import { runTrainingInWorker, TrainingAbortedError } from '../../../training/run-in-worker.ts';
 import type { EpochMetrics } from '../../../training/softmax.ts';
 import { stratifiedSplit } from '../../../training/split.ts';
 import type { EmbeddingModel } from '../ports.ts';
@@ -92,6 +92,8 @@ export type TrainingResult = TrainingSuccess | { readonly status: 'skipped'; rea
 /** Starts training runs; at most one at a time per database. */
 export class TrainingService {
   private running = false;
+  private current: Promise<unknown> | undefined;
+  private readonly shutdown = new AbortController();
   private readonly holder = `${process.pid}-${randomBytes(4).toString('hex')}`;
 
   constructor(private readonly deps: TrainingServiceDependencies) {}
@@ -99,6 +101,20 @@ export class TrainingService {
   /** True while this process runs a training. */
   isRunning(): boolean {
     return this.running;
+  }
+
+  /**
+   * Interrupts the run in progress, whoever started it (chat, cron, CLI), and refuses new ones:
+   * shutdown calls this so it never waits for a training. The run is recorded as failed
+   * ("Training was interrupted."); the active head is unchanged.
+   */
+  abortAll(): void {
+    this.shutdown.abort();
+  }
+
+  /** Resolves once no run is in progress (after {@link abortAll}, within moments). */
+  async idle(): Promise<void> {
+    await this.current?.catch(() => undefined);
   }
 
   /**
@@ -111,11 +127,16 @@ export class TrainingService {
     const hyperparameters = resolveHyperparameters(options.recipe ?? 'best', options.overrides);
     const runId = newRunId();
     if (this.running) return { status: 'skipped', runId, reason: 'A training run is already in progress.' };
+    if (this.shutdown.signal.aborted) throw new TrainingAbortedError();
     this.running = true;
+    const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
+    const run = this.withLock(runId, options.trigger ?? 'cli', () => this.run(runId, hyperparameters, { ...options, signal }));
+    this.current = run;
     try {
-      return await this.withLock(runId, options.trigger ?? 'cli', () => this.run(runId, hyperparameters, options));
+      return await run;
     } finally {
       this.running = false;
+      this.current = undefined;
     }
   }
 
