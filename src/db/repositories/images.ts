@@ -113,10 +113,37 @@ export class ImageRepository {
     }
   }
 
+  /**
+   * Exact ranking of a candidate set: the same ranking as {@link nearest} (cosine distance to
+   * each product's closest image, in-stock active products of `modelId` only, then product id),
+   * computed only over the images of `productIds`. The in-memory index proposes the candidates;
+   * this query makes the answer exact and applies the stock filter as it is right now.
+   */
+  async nearestAmong(query: Omit<NearestQuery, 'limit' | 'offset'>, productIds: readonly number[]): Promise<SearchHit[]> {
+    if (productIds.length === 0) return [];
+    const target = queryTarget(query);
+    const { rows } = await this.db.query<ProductRow & ImageRow & { distance: number }>(
+      `WITH best AS (
+         SELECT DISTINCT ON (pi.product_id) pi.id AS image_id, pi.product_id, pi.embedding <=> ${target.sql} AS distance
+         FROM product_images pi
+         JOIN products p ON p.id = pi.product_id
+         WHERE pi.product_id = ANY($3::int[]) AND pi.model_id = $2 AND p.active AND p.stock > 0
+           AND ($4::text[] IS NULL OR p.category = ANY($4::text[]))
+           AND ($5::int IS NULL OR p.id <> $5::int)
+         ORDER BY pi.product_id, distance
+       )
+       SELECT ${PRODUCT_COLUMNS}, ${IMAGE_COLUMNS}, b.distance
+       FROM best b
+       JOIN products p ON p.id = b.product_id
+       JOIN product_images pi ON pi.id = b.image_id
+       ORDER BY b.distance, p.id`,
+      [target.param, query.modelId, productIds, query.categories ?? null, query.excludeProductId ?? null],
+    );
+    return rows.map((row) => ({ product: toProduct(row), image: toImage(row), score: 1 - Number(row.distance) }));
+  }
+
   private async nearestWithin(query: NearestQuery, window: number): Promise<{ hits: SearchHit[]; candidates: number }> {
-    const target = 'embedding' in query.near
-      ? { sql: '$1::halfvec', param: toVectorLiteral(query.near.embedding) }
-      : { sql: '(SELECT embedding FROM product_images WHERE id = $1)', param: query.near.imageId };
+    const target = queryTarget(query);
     const { rows } = await this.db.query<ProductRow & ImageRow & { distance: number; candidates: number }>(
       `WITH candidates AS (
          SELECT pi.id AS image_id, pi.product_id, pi.embedding <=> ${target.sql} AS distance
@@ -142,4 +169,11 @@ export class ImageRepository {
       candidates: rows[0] ? Number(rows[0].candidates) : 0,
     };
   }
+}
+
+/** The SQL expression (parameter $1) for the vector a query searches from. */
+function queryTarget(query: Pick<NearestQuery, 'near'>): { sql: string; param: string | number } {
+  return 'embedding' in query.near
+    ? { sql: '$1::halfvec', param: toVectorLiteral(query.near.embedding) }
+    : { sql: '(SELECT embedding FROM product_images WHERE id = $1)', param: query.near.imageId };
 }
