@@ -55,9 +55,10 @@ for (const engine of testEngines()) {
 
     async function assertSameAsExact(extra: Partial<NearestQuery> = {}): Promise<void> {
       for (const query of queries) {
+        // pgvector sums in float32, the index in float64: scores agree to ~1e-6.
         const { indexed, exact, scores } = await both({ near: { embedding: query }, modelId: MODEL, limit: 8, ...extra });
         assert.deepEqual(indexed, exact);
-        scores[0].forEach((score, i) => assert.ok(Math.abs(score - scores[1][i]!) < 1e-6));
+        scores[0].forEach((score, i) => assert.ok(Math.abs(score - scores[1][i]!) < 1e-5, `score ${score} vs ${scores[1][i]}`));
       }
     }
 

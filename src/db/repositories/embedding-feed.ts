@@ -6,6 +6,7 @@
  * no parsing.
  */
 import type { Database, Queryable } from '../database.ts';
+import { decodeHalfvecInto, halfvecDimension } from '../vector.ts';
 
 /** Whether customers may see a product, and its category (for category-restricted searches). */
 export interface ProductState {
@@ -102,13 +103,9 @@ export class EmbeddingFeedRepository {
       'SELECT id, product_id, halfvec_send(embedding) AS vector FROM product_images WHERE id = ANY($1::int[]) AND model_id = $2 ORDER BY id',
       [imageIds, modelId],
     );
-    const dimension = rows[0] ? (rows[0].vector[0]! << 8) | rows[0].vector[1]! : 0;
+    const dimension = rows[0] ? halfvecDimension(rows[0].vector) : 0;
     const halves = new Uint16Array(rows.length * dimension);
-    rows.forEach((row, i) => {
-      const bytes = row.vector;
-      const base = i * dimension;
-      for (let d = 0; d < dimension; d += 1) halves[base + d] = (bytes[4 + 2 * d]! << 8) | bytes[5 + 2 * d]!;
-    });
+    rows.forEach((row, i) => decodeHalfvecInto(row.vector, halves, i * dimension));
     return {
       imageIds: Int32Array.from(rows, (row) => Number(row.id)),
       productIds: Int32Array.from(rows, (row) => Number(row.product_id)),

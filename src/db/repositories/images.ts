@@ -114,32 +114,29 @@ export class ImageRepository {
   }
 
   /**
-   * Exact ranking of a candidate set: the same ranking as {@link nearest} (cosine distance to
-   * each product's closest image, in-stock active products of `modelId` only, then product id),
-   * computed only over the images of `productIds`. The in-memory index proposes the candidates;
-   * this query makes the answer exact and applies the stock filter as it is right now.
+   * The rows of `imageIds` that customers may see right now: images of `query.modelId` whose
+   * product is active, in stock and matches the query's category and exclusion filters; plus the
+   * catalog revision they were read at. The in-memory index ranks; this supplies the display
+   * fields and the current stock filter, and the revision tells whether the index was current.
    */
-  async nearestAmong(query: Omit<NearestQuery, 'limit' | 'offset'>, productIds: readonly number[]): Promise<SearchHit[]> {
-    if (productIds.length === 0) return [];
-    const target = queryTarget(query);
-    const { rows } = await this.db.query<ProductRow & ImageRow & { distance: number }>(
-      `WITH best AS (
-         SELECT DISTINCT ON (pi.product_id) pi.id AS image_id, pi.product_id, pi.embedding <=> ${target.sql} AS distance
-         FROM product_images pi
-         JOIN products p ON p.id = pi.product_id
-         WHERE pi.product_id = ANY($3::int[]) AND pi.model_id = $2 AND p.active AND p.stock > 0
-           AND ($4::text[] IS NULL OR p.category = ANY($4::text[]))
-           AND ($5::int IS NULL OR p.id <> $5::int)
-         ORDER BY pi.product_id, distance
-       )
-       SELECT ${PRODUCT_COLUMNS}, ${IMAGE_COLUMNS}, b.distance
-       FROM best b
-       JOIN products p ON p.id = b.product_id
-       JOIN product_images pi ON pi.id = b.image_id
-       ORDER BY b.distance, p.id`,
-      [target.param, query.modelId, productIds, query.categories ?? null, query.excludeProductId ?? null],
+  async searchableImages(
+    query: Omit<NearestQuery, 'near' | 'limit' | 'offset'>,
+    imageIds: readonly number[],
+  ): Promise<{ readonly hits: Map<number, Omit<SearchHit, 'score'>>; readonly catalogRevision: number }> {
+    const { rows } = await this.db.query<ProductRow & ImageRow & { revision: string | number }>(
+      `SELECT ${PRODUCT_COLUMNS}, ${IMAGE_COLUMNS}, s.revision
+       FROM catalog_state s
+       LEFT JOIN (product_images pi
+         JOIN products p ON p.id = pi.product_id AND pi.id = ANY($1::int[]) AND pi.model_id = $2 AND p.active AND p.stock > 0
+           AND ($3::text[] IS NULL OR p.category = ANY($3::text[]))
+           AND ($4::int IS NULL OR p.id <> $4::int)) ON true`,
+      [imageIds, query.modelId, query.categories ?? null, query.excludeProductId ?? null],
     );
-    return rows.map((row) => ({ product: toProduct(row), image: toImage(row), score: 1 - Number(row.distance) }));
+    const found = rows.filter((row) => row.image_id !== null);
+    return {
+      hits: new Map(found.map((row) => [Number(row.image_id), { product: toProduct(row), image: toImage(row) }])),
+      catalogRevision: Number(rows[0]!.revision),
+    };
   }
 
   private async nearestWithin(query: NearestQuery, window: number): Promise<{ hits: SearchHit[]; candidates: number }> {

@@ -1,10 +1,9 @@
 /**
- * The in-memory search index: the active model's catalog embeddings held as int8 rows in a worker
- * thread, so a photo search scans 10,000 products in about a millisecond without ever blocking the
- * main thread (see bench/vector-index.bench.ts for the designs compared). The database stays the
- * store of record: the index follows it by catalog revision — before every search it reads the
- * revision and, when it moved, applies only the rows changed since (migration 006), whoever made
- * them. Candidates it proposes are ranked exactly by the database (ImageRepository.nearestAmong).
+ * The in-memory search index: the active model's catalog embeddings held in a worker thread, so a
+ * photo search scans 10,000 products in about a millisecond without ever blocking the main thread
+ * (see bench/vector-index.bench.ts for the designs compared). The database stays the store of
+ * record: the index follows it by catalog revision — before every search it reads the revision
+ * and, when it moved, applies only the rows changed since (migration 006), whoever made them.
  */
 import { Worker } from 'node:worker_threads';
 import type { Database } from '../../../db/database.ts';
@@ -88,18 +87,24 @@ export class EmbeddingIndex {
     return this.queued;
   }
 
+  /** Resolves when no sync is running (without starting one); never rejects. */
+  async settled(): Promise<void> {
+    while (this.running !== undefined || this.queued !== undefined) await (this.queued ?? this.running)!.catch(() => undefined);
+  }
+
   /** Starts a sync in the background, for callers that just changed the catalog. Never throws. */
   syncSoon(): void {
     this.sync().catch((error: unknown) => this.options.warn?.({ err: String(error) }, 'search index refresh failed; the next search retries'));
   }
 
   /**
-   * Products whose images are closest to the query, closest first: searchable (active, in stock)
-   * products only, one per product, filtered as asked. Scores are approximate (int8); callers
-   * rank the candidates exactly.
+   * The `wanted` products whose images are closest to the query, closest first, ranked exactly
+   * (see VectorStore.nearestProducts): searchable (active, in stock as of the last sync) products
+   * only, one per product, filtered as asked.
+   * @param margin extra products the fast scan proposes for the exact ranking.
    */
-  async candidates(near: { embedding: Float32Array } | { imageId: number }, wanted: number, filter: CandidateFilter = {}): Promise<Candidates> {
-    return (await this.request({ type: 'nearest', near, wanted, filter })) as Candidates;
+  async nearest(near: { embedding: Float32Array } | { imageId: number }, wanted: number, margin: number, filter: CandidateFilter = {}): Promise<Candidates> {
+    return (await this.request({ type: 'nearest', near, wanted, margin, filter })) as Candidates;
   }
 
   async stats(): Promise<IndexStats> {

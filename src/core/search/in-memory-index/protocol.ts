@@ -12,6 +12,8 @@ export type IndexRequest =
       /** A query embedding, or the id of an indexed image to search from. */
       readonly near: { readonly embedding: Float32Array } | { readonly imageId: number };
       readonly wanted: number;
+      /** Extra products the int8 scan proposes for the exact ranking. */
+      readonly margin: number;
       readonly filter: CandidateFilter;
     }
   | { readonly type: 'stats' };

@@ -28,9 +28,9 @@ function handle(request: IndexRequest): Candidates | IndexStats | null {
       store.removeImages(request.ids);
       return null;
     case 'nearest': {
-      const query = 'embedding' in request.near ? request.near.embedding : store.rowOf(request.near.imageId);
-      if (query === undefined) return { productIds: [], scores: [], exhausted: true };
-      return store.nearestProducts(query, request.wanted, request.filter);
+      const query = 'embedding' in request.near ? request.near.embedding : store.embeddingOf(request.near.imageId);
+      if (query === undefined) return { hits: [], exhausted: true };
+      return store.nearestProducts(query, request.wanted, request.margin, request.filter);
     }
     case 'stats':
       return { images: store.size, bytes: store.bytes };
