@@ -85,6 +85,17 @@ export class Assistant {
     return new Assistant(deps.config, db, deps.logger, deps.loadModel);
   }
 
+  /**
+   * Uses a backbone whose loading the caller started already (start-up loads it while the
+   * database opens), instead of loading it on first use. Ignored when a model is already loading.
+   */
+  adoptModel(loading: Promise<ClosableEmbeddingModel>): void {
+    this.modelPromise ??= loading.catch((error: unknown) => {
+      this.modelPromise = undefined;
+      throw error;
+    });
+  }
+
   /** The backbone, loaded once; concurrent callers share one load. */
   model(): Promise<ClosableEmbeddingModel> {
     this.modelPromise ??= this.loadModel().catch((error: unknown) => {

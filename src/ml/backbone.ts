@@ -112,17 +112,23 @@ export class Backbone {
     const path = resolve(modelPath);
     await assertModelFile(path);
     const manifest = await readManifest(path);
-    const actual = await sha256OfFile(path);
-    if (actual !== manifest.sha256) {
-      throw new ModelMismatchError(
-        path,
-        `model file does not match its manifest (file sha256 ${actual.slice(0, 12)}…, manifest ${manifest.sha256.slice(0, 12)}…); ` +
-          `re-run ${rerunHint(manifest, path)}`,
-      );
-    }
     const host = WorkerSession.start(options.maxBatch ?? 8);
     try {
-      const { session, provider } = await openWithFallback((sessionOptions) => host.open(path, sessionOptions), options);
+      // Hashing (libuv thread) and opening the session (worker) overlap: start-up pays for the slower one only.
+      const [hashed, opened] = await Promise.allSettled([
+        sha256OfFile(path),
+        openWithFallback((sessionOptions) => host.open(path, sessionOptions), options),
+      ]);
+      if (hashed.status === 'rejected') throw hashed.reason;
+      if (hashed.value !== manifest.sha256) {
+        throw new ModelMismatchError(
+          path,
+          `model file does not match its manifest (file sha256 ${hashed.value.slice(0, 12)}…, manifest ${manifest.sha256.slice(0, 12)}…); ` +
+            `re-run ${rerunHint(manifest, path)}`,
+        );
+      }
+      if (opened.status === 'rejected') throw opened.reason;
+      const { session, provider } = opened.value;
       assertContract(path, manifest, session);
       return new Backbone(path, manifest, provider, host);
     } catch (error) {
