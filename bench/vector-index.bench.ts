@@ -17,7 +17,10 @@
  * Usage: npm run bench:index -- [--size 1000,10000] [--engine pglite|postgres] [--queries 30]
  *   [--m 16] [--ef-construction 64] [--ef-search 40,100,200]
  */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type * as Usearch from 'usearch';
@@ -33,13 +36,15 @@ import { EmbeddingFeedRepository } from '../src/db/repositories/embedding-feed.t
 import { ImageRepository } from '../src/db/repositories/images.ts';
 import { applyVectorIndexPolicy, HNSW_BUILD } from '../src/db/vector-index.ts';
 import { ms, percentile, reportFigure } from './support/summary.ts';
-import { fillSyntheticCatalog, type SyntheticCatalog } from './support/synthetic-catalog.ts';
+import { describeSyntheticCatalog, fillSyntheticCatalog, type SyntheticCatalog } from './support/synthetic-catalog.ts';
 
 const usearch = createRequire(import.meta.url)('usearch') as typeof Usearch;
 const MODEL = 'bench@000000000000';
 const DIM = 2048;
 const TOP = 10;
 const BENCH = 'bench:index';
+/** Bump when the synthetic catalog recipe changes, so kept catalogs are rebuilt. */
+const CATALOG_RECIPE = 'v1';
 
 const { values: args } = parseArgs({
   options: {
@@ -91,8 +96,19 @@ async function loadVectors(db: Database) {
   const feed = new EmbeddingFeedRepository(db);
   const snapshot = await feed.snapshot(MODEL);
   const searchable = new Set(snapshot.products.filter((p) => p.searchable).map((p) => p.id));
-  const rows = await feed.embeddings(snapshot.imageIds, MODEL);
-  return { floats: halvesToFloats(rows.halves), halves: rows.halves, imageIds: rows.imageIds, productIds: rows.productIds, count: rows.count, searchable, products: snapshot.products };
+  const count = snapshot.imageIds.length;
+  const halves = new Uint16Array(count * DIM);
+  const imageIds = new Int32Array(count);
+  const productIds = new Int32Array(count);
+  let filled = 0;
+  for (let start = 0; start < count; start += 2000) {
+    const rows = await feed.embeddings(snapshot.imageIds.slice(start, start + 2000), MODEL);
+    halves.set(rows.halves, filled * DIM);
+    imageIds.set(rows.imageIds, filled);
+    productIds.set(rows.productIds, filled);
+    filled += rows.count;
+  }
+  return { floats: halvesToFloats(halves), halves, imageIds, productIds, count: filled, searchable, products: snapshot.products };
 }
 
 /** Best searchable products from rows ordered best first (`order` yields row indices). */
@@ -131,15 +147,29 @@ function topRowsByScore(scores: Float64Array): number[] {
   return Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
 }
 
-async function embedded(size: number): Promise<void> {
-  const db = await openPglite({});
+/**
+ * The embedded database for `size` products. Catalogs of 50,000 products and more take minutes
+ * to write, so they are kept in .bench/ and reused (delete the folder to rebuild).
+ */
+async function embeddedCatalog(size: number): Promise<{ db: Database; catalog: SyntheticCatalog }> {
+  const keep = size >= 50_000;
+  const dataDir = path.resolve('.bench', `index-catalog-${CATALOG_RECIPE}-${size}`);
+  const complete = path.join(dataDir, '.complete');
+  const db = await openPglite(keep ? { dataDir } : {});
   await migrate(db);
-  console.log(`\n=== embedded PGlite, ${size.toLocaleString('en-US')} products ===`);
+  if (keep && existsSync(complete)) return { db, catalog: await describeSyntheticCatalog(db, { products: size, queries: queryCount }) };
   const catalog = await fillSyntheticCatalog(db, {
     products: size, modelId: MODEL, queries: queryCount,
     onProgress: (done) => { if (done % 20_000 === 0) console.log(`  … ${done} products written`); },
   });
-  console.log(`catalog: ${catalog.products} products, ${catalog.images} images, 30% out of stock, written in ${(catalog.fillMs / 1000).toFixed(1)} s`);
+  if (keep) await writeFile(complete, '');
+  return { db, catalog };
+}
+
+async function embedded(size: number): Promise<void> {
+  console.log(`\n=== embedded PGlite, ${size.toLocaleString('en-US')} products ===`);
+  const { db, catalog } = await embeddedCatalog(size);
+  console.log(`catalog: ${catalog.products} products, ${catalog.images} images, 30% out of stock${catalog.fillMs > 0 ? `, written in ${(catalog.fillMs / 1000).toFixed(1)} s` : ' (kept from an earlier run)'}`);
   const images = new ImageRepository(db);
   const toAnswer = (hits: { product: { id: number } }[]) => hits.map((hit) => hit.product.id);
 

@@ -80,6 +80,15 @@ export async function fillSyntheticCatalog(
     );
     options.onProgress?.(end);
   }
+  return { ...(await describeSyntheticCatalog(db, options)), fillMs: performance.now() - started };
+}
+
+/** Counts and queries of a catalog {@link fillSyntheticCatalog} wrote earlier with the same options. */
+export async function describeSyntheticCatalog(
+  db: Database,
+  options: { products: number; queries: number; dimension?: number; seed?: number },
+): Promise<SyntheticCatalog> {
+  const { centres, noise } = basis(options.dimension ?? 2048, options.seed ?? 12_345);
   const { rows } = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM product_images');
   const random = seededRandom((options.seed ?? 12_345) + 1);
   const pick = () => noise[Math.floor(random() * NOISE_POOL)]!;
@@ -87,5 +96,5 @@ export async function fillSyntheticCatalog(
     const [a, b, e] = [pick(), pick(), pick()];
     return normalized(centres[(q * 37) % CENTRES]!.map((value, d) => value + a[d]! + b[d]! + e[d]!));
   });
-  return { products: options.products, images: Number(rows[0]!.count), queries, fillMs: performance.now() - started };
+  return { products: options.products, images: Number(rows[0]!.count), queries, fillMs: 0 };
 }

@@ -86,6 +86,18 @@ export class ImageRepository {
     return new Map(rows.map((row) => [row.model_id, Number(row.count)]));
   }
 
+  /**
+   * Whether any image was embedded by another model than `modelId`. Two range scans of the
+   * model_id index that stop at the first row: constant time whatever the catalog's size.
+   */
+  async hasEmbeddingsOtherThan(modelId: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ other: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM product_images WHERE model_id < $1) OR EXISTS (SELECT 1 FROM product_images WHERE model_id > $1) AS other`,
+      [modelId],
+    );
+    return rows[0]!.other;
+  }
+
   /** Replaces an image's embedding with one from another backbone. */
   async updateEmbedding(imageId: number, modelId: string, embedding: Float32Array): Promise<void> {
     await this.db.query('UPDATE product_images SET model_id = $2, embedding = $3::halfvec WHERE id = $1', [
