@@ -44,7 +44,7 @@ const DIM = 2048;
 const TOP = 10;
 const BENCH = 'bench:index';
 /** Bump when the synthetic catalog recipe changes, so kept catalogs are rebuilt. */
-const CATALOG_RECIPE = 'v1';
+const CATALOG_RECIPE = 'v2';
 
 const { values: args } = parseArgs({
   options: {

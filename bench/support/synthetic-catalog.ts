@@ -3,8 +3,9 @@
  *
  * How the vectors are made: 100 cluster centres with components uniform in [0, 1) (ResNet
  * features are non-negative) and a pool of 64 noise vectors uniform in [-0.6, 0.6), all from a
- * seeded generator. Image k of product i is L2-normalise(centre[i mod 100] + three pool vectors
- * chosen by a fixed hash of (i, k)), computed by pgvector itself: parsing a 2,048-number text
+ * seeded generator. Image k of product i is L2-normalise(centre[i mod 100] + four pool vectors
+ * chosen by PostgreSQL's hashint4 of (i, k)), computed by pgvector itself (64⁴ combinations, so
+ * exact duplicates — ties that make recall meaningless — are rare): parsing a 2,048-number text
  * literal costs ~13 ms in PGlite, so only the 164 basis vectors are sent as text and every image
  * is built in SQL from them. Every fourth product has a second image; 30% of the products are out
  * of stock; 20 categories. Queries are centres plus a fresh combination of noise vectors.
@@ -15,7 +16,7 @@ import { seededRandom } from '../../training/random.ts';
 
 export const CENTRES = 100;
 const NOISE_POOL = 64;
-const NOISE_AMPLITUDE = 0.6;
+const NOISE_AMPLITUDE = 0.5;
 const CHUNK = 5_000;
 
 export interface SyntheticCatalog {
@@ -68,14 +69,15 @@ export async function fillSyntheticCatalog(
     await db.query(
       `INSERT INTO product_images (product_id, source, file_path, sha256, width, height, model_id, embedding)
        SELECT p.id, 'synthetic', 'synthetic.jpg', lpad(to_hex(p.id * 4 + k), 64, '0'), 1, 1, $3,
-              l2_normalize(c.v + a.v + b.v + e.v)
+              l2_normalize(c.v + a.v + b.v + e.v + f.v)
        FROM generate_series($1::int, $2::int) i
        JOIN products p ON p.sku = 'S' || i
        CROSS JOIN LATERAL generate_series(0, CASE WHEN i % 4 = 0 THEN 1 ELSE 0 END) k
        JOIN bench_basis c ON c.kind = 'centre' AND c.idx = i % ${CENTRES}
-       JOIN bench_basis a ON a.kind = 'noise' AND a.idx = (i * 31 + k * 17) % ${NOISE_POOL}
-       JOIN bench_basis b ON b.kind = 'noise' AND b.idx = (i * 7 + k * 13 + 5) % ${NOISE_POOL}
-       JOIN bench_basis e ON e.kind = 'noise' AND e.idx = (i / ${CENTRES} * 11 + k * 3 + 9) % ${NOISE_POOL}`,
+       JOIN bench_basis a ON a.kind = 'noise' AND a.idx = abs(hashint4(i * 8 + k * 4)) % ${NOISE_POOL}
+       JOIN bench_basis b ON b.kind = 'noise' AND b.idx = abs(hashint4(i * 8 + k * 4 + 1)) % ${NOISE_POOL}
+       JOIN bench_basis e ON e.kind = 'noise' AND e.idx = abs(hashint4(i * 8 + k * 4 + 2)) % ${NOISE_POOL}
+       JOIN bench_basis f ON f.kind = 'noise' AND f.idx = abs(hashint4(i * 8 + k * 4 + 3)) % ${NOISE_POOL}`,
       [start, end, options.modelId],
     );
     options.onProgress?.(end);
@@ -93,8 +95,8 @@ export async function describeSyntheticCatalog(
   const random = seededRandom((options.seed ?? 12_345) + 1);
   const pick = () => noise[Math.floor(random() * NOISE_POOL)]!;
   const queries = Array.from({ length: options.queries }, (_, q) => {
-    const [a, b, e] = [pick(), pick(), pick()];
-    return normalized(centres[(q * 37) % CENTRES]!.map((value, d) => value + a[d]! + b[d]! + e[d]!));
+    const [a, b, e, f] = [pick(), pick(), pick(), pick()];
+    return normalized(centres[(q * 37) % CENTRES]!.map((value, d) => value + a[d]! + b[d]! + e[d]! + f[d]!));
   });
   return { products: options.products, images: Number(rows[0]!.count), queries, fillMs: 0 };
 }
