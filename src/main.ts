@@ -31,9 +31,10 @@ const CLOSE_RESERVE_MS = 2_500;
 type Recoverable = (error: unknown) => boolean;
 
 async function main(): Promise<void> {
+  const phases = new PhaseTimer();
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel });
-  const choice = await ensureBackbone(config.model.path, logger);
+  const choice = await phases.time('model file', () => ensureBackbone(config.model.path, logger));
   const effective: Config = { ...config, model: { ...config.model, path: choice.path } };
   const lock = await acquireDataDirLock(config.dataDir, {
     role: 'assistant',
@@ -41,18 +42,46 @@ async function main(): Promise<void> {
     timeoutMs: config.database.lockTimeoutSeconds * 1000,
     onWait: (holder) => logger.warn(`waiting for ${describeHolder(holder)} to finish with DATA_DIR ${config.dataDir}…`),
   });
-  const assistant = await Assistant.create({ config: effective, logger, loadModel: () => loadEmbeddingModel(effective, logger), lock });
+  // The database and the backbone are independent: open both at once.
+  const assistantReady = phases.time('database', () => Assistant.create({ config: effective, logger, loadModel: () => loadEmbeddingModel(effective, logger), lock }));
+  const modelReady = phases.time('backbone', () => loadEmbeddingModel(effective, logger));
+  const assistant = await assistantReady.catch(async (error: unknown) => {
+    await (await modelReady.catch(() => undefined))?.close();
+    throw error;
+  });
+  assistant.adoptModel(modelReady);
   const model = await assistant.model();
   logger.info({ modelId: model.modelId, pretrained: model.pretrained, provider: model.provider, database: assistant.database.engine }, 'backbone loaded');
-  await reindexIfNeeded(assistant, logger);
+  await phases.time('reindex check', () => reindexIfNeeded(assistant, logger));
   const training = assistant.training;
   // Heads trained on another backbone cannot classify its features; retraining replaces them.
   await training.heads.invalidateForBackbone(model.modelId);
+  await phases.time('search index', () => assistant.searchIndex());
   const recoverable: Recoverable[] = [(error) => error instanceof DatabaseUnavailableError];
-  const services = await startServices(assistant, effective, logger, training, recoverable);
+  const services = await phases.time('channels', () => startServices(assistant, effective, logger, training, recoverable));
   const stop = installShutdown(assistant, services, logger, effective.shutdownTimeoutMs, lock);
   installLastResort(logger, recoverable, stop);
-  logger.info({ services: services.map((service) => service.name) }, 'ShopLens is ready');
+  logger.info({ services: services.map((service) => service.name), startupMs: phases.summary() }, 'ShopLens is ready');
+}
+
+/** Wall time of each start-up phase, for the "ready" log line (phases may overlap). */
+class PhaseTimer {
+  private readonly started = performance.now();
+  private readonly phases: Record<string, number> = {};
+
+  async time<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.phases[name] = Math.round(performance.now() - started);
+    }
+  }
+
+  /** Milliseconds per phase, plus `total` since the process started (including Node and tsx). */
+  summary(): Record<string, number> {
+    return { ...this.phases, total: Math.round(performance.now()), sinceMain: Math.round(performance.now() - this.started) };
+  }
 }
 
 function readConfig(): Config {

@@ -67,6 +67,7 @@ const environmentSchema = z.object({
   IMAGE_MAX_PIXELS: positiveInt(50_000_000),
 
   SEARCH_TOP_K: positiveInt(5).pipe(z.number().max(50)),
+  SEARCH_INDEX: z.enum(['auto', 'memory', 'database']).default('auto'),
   SEARCH_MIN_SCORE: unitInterval(0.3),
   SEARCH_TEXT_MAX_EDITS: nonNegativeInt(2).pipe(z.number().max(3)),
   SHOP_CURRENCY: z
@@ -144,6 +145,8 @@ export interface Config {
   };
   readonly search: {
     readonly topK: number;
+    /** `memory`: in-memory index in a worker thread; `database`: SQL only; `auto`: memory on embedded PGlite. */
+    readonly index: Environment['SEARCH_INDEX'];
     /** Cosine similarity under which the best result counts as "no match". */
     readonly minScore: number;
     readonly rateLimitPerMinute: number;
@@ -270,6 +273,7 @@ function toConfig(values: Environment, cwd: string): Config {
     images: { maxBytes: values.IMAGE_MAX_BYTES, maxPixels: values.IMAGE_MAX_PIXELS },
     search: {
       topK: values.SEARCH_TOP_K,
+      index: values.SEARCH_INDEX,
       minScore: values.SEARCH_MIN_SCORE,
       rateLimitPerMinute: values.SEARCH_RATE_LIMIT_PER_MINUTE,
       textMaxEdits: values.SEARCH_TEXT_MAX_EDITS,

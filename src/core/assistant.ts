@@ -27,6 +27,7 @@ import type { EmbeddingModel } from './ports.ts';
 import { Conversation } from './conversation/conversation.ts';
 import { InboundLedger } from './conversation/inbound-ledger.ts';
 import { OwnerDesk } from './conversation/owner-desk.ts';
+import { EmbeddingIndex } from './search/in-memory-index/embedding-index.ts';
 import { SearchService } from './search/search-service.ts';
 import { TextSearch } from './search/text-search.ts';
 import { StatsService } from './stats/stats-service.ts';
@@ -67,6 +68,9 @@ export class Assistant {
   readonly training: TrainingComponents;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
   private consistencyPromise: Promise<ModelConsistency> | undefined;
+  private indexPromise: Promise<EmbeddingIndex | undefined> | undefined;
+  /** When opening the in-memory index last failed (ms since epoch); it is retried a minute later. */
+  private indexFailedAt = 0;
 
   private constructor(
     readonly config: Config,
@@ -77,7 +81,10 @@ export class Assistant {
     this.store = new ImageStore(config.dataDir);
     const model = () => this.model();
     const consistency = () => this.consistency();
-    this.catalog = new CatalogService({ db, store: this.store, model, consistency });
+    const warn = (details: object, message: string) => logger.warn(details, message);
+    // Catalog writes made here reach the index at once; anyone else's at the next search.
+    const onCatalogChanged = () => void this.indexPromise?.then((index) => index?.syncSoon());
+    this.catalog = new CatalogService({ db, store: this.store, model, consistency, onChanged: onCatalogChanged });
     this.training = createTrainingComponents({ db, model, config, warn: (message) => logger.warn(message) });
     this.search = new SearchService({
       db,
@@ -86,12 +93,14 @@ export class Assistant {
       minScore: config.search.minScore,
       classifier: this.training.classifier,
       ranking: { threshold: config.training.categoryConfidenceThreshold, margin: config.training.categoryRankMargin },
+      index: () => this.searchIndex(),
+      warn,
     });
     this.stats = new StatsService({ db, backbone: async () => {
       const loaded = await this.model();
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
-    this.reindexer = new ReindexService({ db, store: this.store, model });
+    this.reindexer = new ReindexService({ db, store: this.store, model, onChanged: onCatalogChanged });
     this.backups = new BackupService({ db, dataDir: config.dataDir, modelsDir: path.dirname(config.model.path) });
     this.mediaIds = new MediaIdCache(db);
     this.textSearch = new TextSearch({
@@ -124,6 +133,17 @@ export class Assistant {
     return new Assistant(deps.config, db, deps.logger, deps.loadModel);
   }
 
+  /**
+   * Uses a backbone whose loading the caller started already (start-up loads it while the
+   * database opens), instead of loading it on first use. Ignored when a model is already loading.
+   */
+  adoptModel(loading: Promise<ClosableEmbeddingModel>): void {
+    this.modelPromise ??= loading.catch((error: unknown) => {
+      this.modelPromise = undefined;
+      throw error;
+    });
+  }
+
   /** The backbone, loaded once; concurrent callers share one load. */
   model(): Promise<ClosableEmbeddingModel> {
     this.modelPromise ??= this.loadModel().catch((error: unknown) => {
@@ -131,6 +151,32 @@ export class Assistant {
       throw error;
     });
     return this.modelPromise;
+  }
+
+  /** True when photo searches go through the in-memory index (`SEARCH_INDEX`, `auto` = on the embedded database). */
+  get usesMemoryIndex(): boolean {
+    const policy = this.config.search.index;
+    return policy === 'memory' || (policy === 'auto' && this.db.engine === 'pglite');
+  }
+
+  /**
+   * The in-memory search index, opened (and loaded) on first use; undefined when the configuration
+   * searches the database, or while the index cannot be opened (searches then use the database
+   * and opening is retried a minute later).
+   */
+  searchIndex(): Promise<EmbeddingIndex | undefined> {
+    if (!this.usesMemoryIndex) return Promise.resolve(undefined);
+    if (this.indexPromise === undefined && Date.now() - this.indexFailedAt > 60_000) {
+      this.indexPromise = this.model()
+        .then((model) => EmbeddingIndex.open({ db: this.db, modelId: model.modelId, dimension: model.dimension, warn: (d, m) => this.logger.warn(d, m) }))
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'in-memory search index unavailable; searching the database directly');
+          this.indexFailedAt = Date.now();
+          this.indexPromise = undefined;
+          return undefined;
+        });
+    }
+    return this.indexPromise ?? Promise.resolve(undefined);
   }
 
   private consistency(): Promise<ModelConsistency> {
@@ -173,6 +219,9 @@ export class Assistant {
     const model = this.modelPromise;
     this.modelPromise = undefined;
     if (model) await (await model.catch(() => undefined))?.close();
+    const index = this.indexPromise;
+    this.indexPromise = undefined;
+    if (index) await (await index)?.close();
     await this.db.close();
   }
 }

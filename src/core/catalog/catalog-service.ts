@@ -37,6 +37,8 @@ export class CatalogService {
       readonly store: ImageStore;
       readonly model: () => Promise<EmbeddingModel>;
       readonly consistency: () => Promise<ModelConsistency>;
+      /** Called after every committed catalog change (the in-memory search index catches up). */
+      readonly onChanged?: () => void;
     },
   ) {
     this.products = new ProductRepository(deps.db);
@@ -54,7 +56,7 @@ export class CatalogService {
       images.map(async (image) => ({ image, filePath: await this.deps.store.save(image.original, image.embedded.sha256) })),
     );
     const before = await this.products.findBySku(input.sku);
-    return this.deps.db.transaction(async (tx) => {
+    const outcome = await this.deps.db.transaction(async (tx): Promise<SaveOutcome> => {
       const { product, created } = await this.products.within(tx).upsert(input);
       const addedImages: ProductImage[] = [];
       for (const { image, filePath } of stored) {
@@ -73,6 +75,8 @@ export class CatalogService {
       const kind = created ? 'created' : addedImages.length > 0 || !sameProduct(before, product) ? 'updated' : 'unchanged';
       return { kind, product, addedImages };
     });
+    if (outcome.kind !== 'unchanged') this.deps.onChanged?.();
+    return outcome;
   }
 
   /**
@@ -102,7 +106,7 @@ export class CatalogService {
   /** @throws {UnknownProductError} */
   async setStock(sku: string, stock: number): Promise<Product> {
     if (!Number.isInteger(stock) || stock < 0) throw new InvalidProductError(sku, [`stock must be a whole number ≥ 0, got ${stock}`]);
-    return orUnknown(sku, await this.products.setStock(sku, stock));
+    return this.changed(orUnknown(sku, await this.products.setStock(sku, stock)));
   }
 
   /** @param price decimal string, e.g. "19.99". @throws {UnknownProductError} */
@@ -111,12 +115,17 @@ export class CatalogService {
     if (!product) throw new UnknownProductError(sku);
     const validation = validateProductInput({ ...product, url: product.url ?? undefined, price });
     if (!validation.ok) throw new InvalidProductError(sku, validation.problems);
-    return orUnknown(sku, await this.products.setPrice(sku, validation.value.price));
+    return this.changed(orUnknown(sku, await this.products.setPrice(sku, validation.value.price)));
   }
 
   /** Hides the product from customers; its data and search history stay. @throws {UnknownProductError} */
   async remove(sku: string): Promise<Product> {
-    return orUnknown(sku, await this.products.deactivate(sku));
+    return this.changed(orUnknown(sku, await this.products.deactivate(sku)));
+  }
+
+  private changed(product: Product): Product {
+    this.deps.onChanged?.();
+    return product;
   }
 }
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Database, Queryable, QueryResult } from '../database.ts';
 import { DatabaseUnavailableError } from '../database.ts';
+import { HNSW_SESSION_OPTIONS } from '../vector-index.ts';
 
 /** Error codes meaning "could not talk to the server", as opposed to a bad statement. */
 const CONNECTION_ERROR_CODES = new Set([
@@ -70,8 +71,8 @@ export async function openPostgres(options: {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     // Iterative index scans (pgvector ≥ 0.8) keep filtering out-of-stock products from starving
-    // an HNSW top-K; the setting is a harmless placeholder when no index exists.
-    options: ['-c hnsw.iterative_scan=relaxed_order', ...(options.schema ? [`-c search_path=${options.schema},public`] : [])].join(' '),
+    // an HNSW top-K, and ef_search sets its recall (see vector-index.ts); harmless without an index.
+    options: [...HNSW_SESSION_OPTIONS, ...(options.schema ? [`-c search_path=${options.schema},public`] : [])].join(' '),
   });
   const reportLoss = (error: Error) => {
     try {
