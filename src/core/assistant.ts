@@ -20,6 +20,7 @@ import type { EmbeddingModel } from './ports.ts';
 import { SearchService } from './search/search-service.ts';
 import { StatsService } from './stats/stats-service.ts';
 import { createTrainingComponents, type TrainingComponents } from './training/index.ts';
+import { UnmetDemandService } from './unmet-demand/unmet-demand-service.ts';
 
 /** An embedding model the assistant owns and must release on shutdown. */
 export type ClosableEmbeddingModel = EmbeddingModel & { close(): Promise<void> };
@@ -41,6 +42,8 @@ export class Assistant {
   readonly store: ImageStore;
   /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
   readonly training: TrainingComponents;
+  /** Thumbnails of customer photos that found no match, for the owner's gallery. */
+  readonly unmetDemand: UnmetDemandService;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
   private consistencyPromise: Promise<ModelConsistency> | undefined;
 
@@ -68,6 +71,7 @@ export class Assistant {
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
     this.reindexer = new ReindexService({ db, store: this.store, model });
+    this.unmetDemand = new UnmetDemandService({ db, logger, retentionDays: config.unmetDemand.retentionDays, maxPixels: config.images.maxPixels });
   }
 
   /** Opens (and migrates) the database; the model loads lazily on first use. */
@@ -124,6 +128,7 @@ export class Assistant {
     const model = this.modelPromise;
     this.modelPromise = undefined;
     if (model) await (await model.catch(() => undefined))?.close();
+    await this.unmetDemand.settled();
     await this.db.close();
   }
 }
