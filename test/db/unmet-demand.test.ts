@@ -37,8 +37,8 @@ for (const engine of testEngines()) {
     it('keeps only a small thumbnail without metadata, newest first, counted per day', async () => {
       const { logger, warnings } = recordingLogger();
       const service = new UnmetDemandService({ db, logger, retentionDays: 30, maxPixels: 50_000_000 });
-      service.record('web', await cameraPhoto());
-      service.record('telegram', await cameraPhoto());
+      void service.record('web', await cameraPhoto());
+      void service.record('telegram', await cameraPhoto());
       await service.settled();
       const photos = await service.recent(10);
       assert.deepEqual(photos.map((photo) => photo.channel), ['telegram', 'web']);
@@ -67,15 +67,13 @@ for (const engine of testEngines()) {
       assert.deepEqual(await service.recent(100), []);
     });
 
-    it('logs a picture it cannot read instead of throwing, and records nothing with retention 0', async () => {
-      const { logger, warnings } = recordingLogger();
+    it('rejects a picture it cannot read without storing anything, and records nothing with retention 0', async () => {
+      const { logger } = recordingLogger();
       const service = new UnmetDemandService({ db, logger, retentionDays: 30, maxPixels: 50_000_000 });
-      service.record('web', Buffer.from('definitely not an image'));
+      await assert.rejects(service.record('web', Buffer.from('definitely not an image')));
       await service.settled();
-      assert.equal(warnings.length, 1);
       const off = new UnmetDemandService({ db, logger, retentionDays: 0, maxPixels: 50_000_000 });
-      off.record('web', await cameraPhoto());
-      await off.settled();
+      await off.record('web', await cameraPhoto());
       assert.deepEqual(await service.recent(10), []);
     });
   });

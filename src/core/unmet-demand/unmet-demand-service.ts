@@ -2,12 +2,11 @@
  * Unmet demand: what customers photographed that the shop does not have. When a photo search
  * from any channel ends in "no match", the conversation core hands the bytes here; a small
  * thumbnail (never the original, never who sent it) is stored for the owner's gallery and deleted
- * after the retention period. Recording happens off the answer's path and never fails it.
+ * after the retention period. The core does not wait for it, so the answer is never slower.
  */
 import sharp from 'sharp';
 import type { Database } from '../../db/database.ts';
 import { UnmetDemandRepository, type UnmetDemandDay } from '../../db/repositories/unmet-demand.ts';
-import type { ChannelName } from '../conversation/answers.ts';
 import type { Logger } from '../logger.ts';
 
 /** Longer side of a stored thumbnail, in pixels. */
@@ -43,16 +42,18 @@ export class UnmetDemandService {
   }
 
   /**
-   * Notes a customer photo that found no match. Returns at once: the thumbnail is made and stored
-   * in the background, and a failure is logged, never thrown (the customer already has an answer).
+   * Stores a thumbnail of a customer photo that found no match. The conversation core calls this
+   * without awaiting it (the customer's answer never waits for a thumbnail) and logs a rejection.
+   * @param channel `telegram`, `web`, `instagram`, …; never who sent the photo.
+   * @throws whatever sharp or the database threw (an unreadable picture, an outage).
    */
-  record(channel: ChannelName, picture: Buffer): void {
-    if (this.deps.retentionDays === 0) return;
-    const work = this.store(channel, picture).catch((error: unknown) => {
-      this.deps.logger.warn({ err: error instanceof Error ? error.message : String(error), channel }, 'could not record an unmatched photo');
-    });
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
+  record(channel: string, picture: Buffer): Promise<void> {
+    if (this.deps.retentionDays === 0) return Promise.resolve();
+    const work = this.store(channel, picture);
+    const tracked = work.then(() => undefined, () => undefined);
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+    return work;
   }
 
   /** Resolves when every recording started so far has finished (shutdown, tests). */
@@ -93,7 +94,7 @@ export class UnmetDemandService {
     return () => clearInterval(timer);
   }
 
-  private async store(channel: ChannelName, picture: Buffer): Promise<void> {
+  private async store(channel: string, picture: Buffer): Promise<void> {
     const { data, info } = await sharp(picture, { limitInputPixels: this.deps.maxPixels, failOn: 'none' })
       .rotate()
       .flatten({ background: '#ffffff' })
