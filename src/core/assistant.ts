@@ -8,6 +8,7 @@ import { openDatabase } from '../db/open.ts';
 import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
 import { ImageRepository } from '../db/repositories/images.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
+import { DemoCatalog } from './catalog/demo-catalog.ts';
 import { executePlan } from './catalog/import-plan.ts';
 import { planCsvImport } from './catalog/import-csv.ts';
 import { planFolderImport, type FolderDefaults } from './catalog/import-folder.ts';
@@ -44,6 +45,8 @@ export class Assistant {
   readonly training: TrainingComponents;
   /** Thumbnails of customer photos that found no match, for the owner's gallery. */
   readonly unmetDemand: UnmetDemandService;
+  /** The one-click demo catalog for a first start. */
+  readonly demo: DemoCatalog;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
   private consistencyPromise: Promise<ModelConsistency> | undefined;
 
@@ -71,6 +74,7 @@ export class Assistant {
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
     this.reindexer = new ReindexService({ db, store: this.store, model });
+    this.demo = new DemoCatalog({ db, catalog: this.catalog, store: this.store, model, currency: config.shop.currency });
     this.unmetDemand = new UnmetDemandService({ db, logger, retentionDays: config.unmetDemand.retentionDays, maxPixels: config.images.maxPixels });
   }
 
