@@ -19,6 +19,7 @@ import { ReindexService } from './catalog/reindex-service.ts';
 import type { Logger } from './logger.ts';
 import type { EmbeddingModel } from './ports.ts';
 import { SearchService } from './search/search-service.ts';
+import { DashboardStats } from './stats/dashboard.ts';
 import { StatsService } from './stats/stats-service.ts';
 import { createTrainingComponents, type TrainingComponents } from './training/index.ts';
 import { UnmetDemandService } from './unmet-demand/unmet-demand-service.ts';
@@ -39,6 +40,8 @@ export class Assistant {
   readonly catalog: CatalogService;
   readonly search: SearchService;
   readonly stats: StatsService;
+  /** Day-by-day figures and charts for the owner dashboard. */
+  readonly dashboard: DashboardStats;
   readonly reindexer: ReindexService;
   readonly store: ImageStore;
   /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
@@ -73,6 +76,7 @@ export class Assistant {
       const loaded = await this.model();
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
+    this.dashboard = new DashboardStats({ db });
     this.reindexer = new ReindexService({ db, store: this.store, model });
     this.demo = new DemoCatalog({ db, catalog: this.catalog, store: this.store, model, currency: config.shop.currency });
     this.unmetDemand = new UnmetDemandService({ db, logger, retentionDays: config.unmetDemand.retentionDays, maxPixels: config.images.maxPixels });
