@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const LAYERS = {
@@ -8,26 +9,31 @@ const LAYERS = {
   'src/bot': { group: ['grammy', '@grammyjs/*'], message: 'grammY belongs in src/bot.' },
 };
 
+/** Channels act through src/core services; only src/db (and the core wiring it) touches repositories. */
+const NO_REPOSITORIES = { regex: '(^|/)db/', message: 'Channels use src/core services; SQL and repositories stay in src/db.' };
+const CHANNELS = ['src/web'];
+
 /** One no-restricted-imports block per layer, since later blocks replace a rule rather than merge it. */
 function layeringRules() {
   const owners = Object.keys(LAYERS);
-  const blockFor = (files, ignores, allowed) => ({
+  const blockFor = (files, ignores, allowed, extra = []) => ({
     files,
     ignores,
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: owners.filter((owner) => owner !== allowed).map((owner) => LAYERS[owner]),
+        patterns: [...owners.filter((owner) => owner !== allowed).map((owner) => LAYERS[owner]), ...extra],
       }],
     },
   });
   return [
-    blockFor(['src/**/*.ts'], owners.map((owner) => `${owner}/**`), undefined),
+    blockFor(['src/**/*.ts'], [...owners, ...CHANNELS].map((folder) => `${folder}/**`), undefined),
     ...owners.map((owner) => blockFor([`${owner}/**/*.ts`], [], owner)),
+    ...CHANNELS.map((channel) => blockFor([`${channel}/**/*.ts`], [], undefined, [NO_REPOSITORIES])),
   ];
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'models/', 'coverage/', '**/*.d.ts'] },
+  { ignores: ['node_modules/', 'data/', 'models/', 'coverage/', '**/*.d.ts', '.scratch/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -44,7 +50,10 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
-  // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY.
+  // The web pages' modules run in the browser, served as they are (no bundler).
+  { files: ['src/web/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
+  // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY;
+  // channels (src/web) never import src/db.
   ...layeringRules(),
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],

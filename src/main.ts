@@ -1,7 +1,7 @@
 /**
  * `npm start`: the assistant as a long-running service. Opens (and migrates) the database,
  * makes sure a backbone is available, re-embeds the catalog if the backbone changed, starts the
- * configured channels, and shuts down cleanly on SIGINT/SIGTERM.
+ * web channel (always) and the configured chat channels, and shuts down cleanly on SIGINT/SIGTERM.
  */
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
@@ -10,6 +10,7 @@ import type { TrainingComponents } from './core/training/index.ts';
 import { trainingPortFor } from './core/training/chat-port.ts';
 import { ensureBackbone } from './ml/ensure-backbone.ts';
 import { loadEmbeddingModel } from './ml/load-model.ts';
+import { startWebChannel } from './web/index.ts';
 
 /** Something started by `main` that must be stopped on shutdown (a channel, a scheduler). */
 export interface Service {
@@ -61,6 +62,10 @@ async function reindexIfNeeded(assistant: Assistant, logger: Logger): Promise<vo
 
 async function startServices(assistant: Assistant, config: Config, logger: Logger, training: TrainingComponents): Promise<Service[]> {
   const services: Service[] = [];
+  const stopRetention = assistant.unmetDemand.startRetention();
+  services.push({ name: 'unmet-demand-retention', stop: () => Promise.resolve(stopRetention()) });
+  const web = await startWebChannel(assistant, config, logger);
+  services.push({ name: 'web', stop: () => web.stop() });
   if (config.training.enabled) {
     training.retrainJob.start(config.training.cron);
     services.push({ name: 'retrain-job', stop: () => training.retrainJob.stop() });

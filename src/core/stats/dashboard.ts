@@ -53,7 +53,7 @@ export class DashboardStats {
 
 /** The Vega-Lite spec of one dashboard chart. */
 export function chartSpec(chart: DashboardChart, figures: DashboardFigures): TopLevelSpec {
-  const dayAxis = { field: 'day', type: 'ordinal' as const, title: null, scale: { domain: figures.daily.map((d) => d.day) }, axis: { labelExpr: 'slice(datum.value, 5)', labelAngle: -45 } };
+  const dayAxis = { field: 'day', type: 'ordinal' as const, title: null, scale: { domain: figures.daily.map((d) => d.day) }, axis: { labelExpr: 'slice(datum.value, 5)', labelAngle: -45, labelOverlap: 'parity' as const } };
   switch (chart) {
     case 'searches':
       return {
