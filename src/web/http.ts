@@ -68,6 +68,15 @@ export function isMultipart(c: Context): boolean {
   return /^multipart\/form-data\b/i.test(c.req.header('content-type') ?? '');
 }
 
+/**
+ * Middleware-ready 413 for `bodyLimit`: the unread rest of the body is abandoned, so the
+ * connection is closed rather than reused (a client would otherwise send its next request into
+ * the leftover bytes).
+ */
+export function tooLargeResponse(c: Context, message: string): Response {
+  return errorResponse(c, 413, message, { Connection: 'close' });
+}
+
 /** `{"error": message}` with `status`. */
 export function errorResponse(c: Context, status: ContentfulStatusCode, message: string, headers: Readonly<Record<string, string>> = {}): Response {
   for (const [name, value] of Object.entries(headers)) c.header(name, value);

@@ -14,7 +14,7 @@ import { skuFromFileName } from '../../core/catalog/product-input.ts';
 import { DASHBOARD_CHARTS } from '../../core/stats/dashboard.ts';
 import { statsRecord } from '../../core/stats/stats-record.ts';
 import type { Product } from '../../domain/catalog.ts';
-import { HttpProblem, errorResponse, isMultipart, jsonBody, pathParams, queryParams } from '../http.ts';
+import { HttpProblem, isMultipart, jsonBody, pathParams, queryParams, tooLargeResponse } from '../http.ts';
 import { mediaUrl } from './media.ts';
 
 /** Photos one new product may carry. */
@@ -110,7 +110,7 @@ export function adminRoutes(deps: { readonly assistant: Assistant; readonly conf
     '/products',
     bodyLimit({
       maxSize: config.images.maxBytes * 4 + 256 * 1024,
-      onError: (c) => errorResponse(c, 413, `The upload is too large: all photos together may be at most ${megabytes(config.images.maxBytes * 4)}.`),
+      onError: (c) => tooLargeResponse(c, `The upload is too large: all photos together may be at most ${megabytes(config.images.maxBytes * 4)}.`),
     }),
     async (c) => {
       if (!isMultipart(c)) throw new HttpProblem(415, 'Send the product as multipart/form-data: fields name, price, category, stock (sku, currency, url, description optional) and one or more "photos".');

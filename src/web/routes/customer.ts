@@ -11,7 +11,7 @@ import type { Config } from '../../config/index.ts';
 import type { Asker, PictureSource, ProductCard, SearchAnswer } from '../../core/conversation/answers.ts';
 import { languageOf, translator, type Language } from '../../core/conversation/i18n/translator.ts';
 import { clientAddress, sessionOf } from '../client.ts';
-import { HttpProblem, errorResponse, isJson, isMultipart, jsonBody } from '../http.ts';
+import { HttpProblem, isJson, isMultipart, jsonBody, tooLargeResponse } from '../http.ts';
 import { mediaUrl } from './media.ts';
 
 /** What the customer routes need from the conversation core (`assistant.conversation`). */
@@ -75,7 +75,7 @@ export function customerRoutes(deps: CustomerRouteDependencies): Hono {
         const t = translator(languageOfRequest(c));
         const declared = Number(c.req.header('content-length') ?? NaN);
         const size = Number.isFinite(declared) ? megabytes(declared) : `> ${megabytes(config.images.maxBytes)}`;
-        return errorResponse(c, 413, t('too_large', { size, limit: megabytes(config.images.maxBytes) }));
+        return tooLargeResponse(c, t('too_large', { size, limit: megabytes(config.images.maxBytes) }));
       },
     }),
     async (c) => {
