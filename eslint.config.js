@@ -9,9 +9,12 @@ const LAYERS = {
   'src/bot': { group: ['grammy', '@grammyjs/*'], message: 'grammY belongs in src/bot.' },
 };
 
-/** Channels act through src/core services; only src/db (and the core wiring it) touches repositories. */
-const NO_REPOSITORIES = { regex: '(^|/)db/', message: 'Channels use src/core services; SQL and repositories stay in src/db.' };
-const CHANNELS = ['src/web'];
+/** Channels and commands reach the catalog through the assistant core's services, never through repositories. */
+const CHANNELS = ['src/bot', 'src/cli', 'src/web', 'src/instagram'];
+const NO_DATABASE_LAYER = {
+  group: ['**/db/*', '**/db/**'],
+  message: 'Channels and commands use the assistant core (src/core); only the core talks to src/db.',
+};
 
 /** One no-restricted-imports block per layer, since later blocks replace a rule rather than merge it. */
 function layeringRules() {
@@ -25,10 +28,12 @@ function layeringRules() {
       }],
     },
   });
+  const channelBlocks = CHANNELS.filter((channel) => !owners.includes(channel))
+    .map((channel) => blockFor([`${channel}/**/*.ts`], [], undefined, [NO_DATABASE_LAYER]));
   return [
-    blockFor(['src/**/*.ts'], [...owners, ...CHANNELS].map((folder) => `${folder}/**`), undefined),
-    ...owners.map((owner) => blockFor([`${owner}/**/*.ts`], [], owner)),
-    ...CHANNELS.map((channel) => blockFor([`${channel}/**/*.ts`], [], undefined, [NO_REPOSITORIES])),
+    blockFor(['src/**/*.ts'], [...owners, ...CHANNELS].map((dir) => `${dir}/**`), undefined),
+    ...owners.map((owner) => blockFor([`${owner}/**/*.ts`], [], owner, CHANNELS.includes(owner) ? [NO_DATABASE_LAYER] : [])),
+    ...channelBlocks,
   ];
 }
 
@@ -52,8 +57,8 @@ export default tseslint.config(
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   // The web pages' modules run in the browser, served as they are (no bundler).
   { files: ['src/web/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
-  // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY;
-  // channels (src/web) never import src/db.
+  // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY,
+  // and channels (bot, cli, web) never import src/db.
   ...layeringRules(),
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],

@@ -20,6 +20,7 @@ import sharp from 'sharp';
 import { startTelegramChannel } from '../src/bot/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { Assistant } from '../src/core/assistant.ts';
+import type { Database } from '../src/db/database.ts';
 import { openPglite } from '../src/db/engines/pglite.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { ImageRepository } from '../src/db/repositories/images.ts';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   const assistant = await Assistant.create({ config, logger, loadModel: () => loadEmbeddingModel(config, logger), db });
   const photos = await basePhotos();
   const seeded = performance.now();
-  await seedCatalog(assistant, photos);
+  await seedCatalog(assistant, db, photos);
   console.log(`catalog: ${PRODUCTS} products on embedded PGlite in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
   const bot = await startTelegramChannel(assistant, config, logger);
   try {
@@ -114,17 +115,17 @@ async function customerPhotos(photos: readonly Buffer[]): Promise<Buffer[]> {
  * 1,000 products, written straight through the repositories: the base photos are embedded once
  * by the real model and every product gets a slightly perturbed copy of one base embedding.
  */
-async function seedCatalog(assistant: Assistant, photos: readonly Buffer[]): Promise<void> {
+async function seedCatalog(assistant: Assistant, db: Database, photos: readonly Buffer[]): Promise<void> {
   const model = await assistant.model();
   const bases: { embedded: Awaited<ReturnType<typeof model.embed>>; filePath: string }[] = [];
   for (const [index, photo] of photos.entries()) {
     const embedded = await model.embed(photo, `base-${index}`);
     bases.push({ embedded, filePath: await assistant.store.save(photo, embedded.sha256) });
   }
-  const products = new ProductRepository(assistant.db);
-  const images = new ImageRepository(assistant.db);
+  const products = new ProductRepository(db);
+  const images = new ImageRepository(db);
   for (let start = 0; start < PRODUCTS; start += 100) {
-    await assistant.db.transaction(async (tx) => {
+    await db.transaction(async (tx) => {
       for (let i = start; i < Math.min(PRODUCTS, start + 100); i++) {
         const base = bases[i % bases.length]!;
         const { product } = await products.within(tx).upsert({

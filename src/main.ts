@@ -7,7 +7,6 @@ import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import type { TrainingComponents } from './core/training/index.ts';
-import { trainingPortFor } from './core/training/chat-port.ts';
 import { ensureBackbone } from './ml/ensure-backbone.ts';
 import { loadEmbeddingModel } from './ml/load-model.ts';
 import { startWebChannel } from './web/index.ts';
@@ -25,7 +24,7 @@ async function main(): Promise<void> {
   const effective: Config = { ...config, model: { ...config.model, path: choice.path } };
   const assistant = await Assistant.create({ config: effective, logger, loadModel: () => loadEmbeddingModel(effective, logger) });
   const model = await assistant.model();
-  logger.info({ modelId: model.modelId, pretrained: model.pretrained, provider: model.provider, database: assistant.db.engine }, 'backbone loaded');
+  logger.info({ modelId: model.modelId, pretrained: model.pretrained, provider: model.provider, database: assistant.database.engine }, 'backbone loaded');
   await reindexIfNeeded(assistant, logger);
   const training = assistant.training;
   // Heads trained on another backbone cannot classify its features; retraining replaces them.
@@ -72,7 +71,7 @@ async function startServices(assistant: Assistant, config: Config, logger: Logge
   }
   if (config.telegram.token) {
     const { startTelegramChannel } = await import('./bot/index.ts');
-    const channel = await startTelegramChannel(assistant, config, logger, { training: trainingPortFor(training.service) });
+    const channel = await startTelegramChannel(assistant, config, logger);
     services.push({ name: 'telegram', stop: () => channel.stop() });
   } else {
     logger.info('TELEGRAM_BOT_TOKEN is not set: no Telegram channel (see README "Telegram bot")');

@@ -7,10 +7,8 @@ import { sequentialize } from '@grammyjs/runner';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
-import { CatalogVocabularyRepository } from '../db/repositories/catalog-vocabulary.ts';
-import { ImageRepository } from '../db/repositories/images.ts';
-import { TelegramMediaRepository } from '../db/repositories/telegram-media.ts';
+import type { AlbumCollector } from '../core/conversation/index.ts';
+import { languageOf, translator } from '../core/conversation/index.ts';
 import type { BotContext, BotDependencies, BotServices } from './context.ts';
 import { botErrorHandler } from './errors.ts';
 import { albumSearchFeature } from './features/album-search.ts';
@@ -19,17 +17,12 @@ import { ownerCommandsFeature } from './features/owner-commands.ts';
 import { photoSearchFeature } from './features/photo-search.ts';
 import { resultButtonsFeature } from './features/result-buttons.ts';
 import { startHelpFeature } from './features/start-help.ts';
-import { statsFeature } from './features/stats.ts';
 import { textSearchFeature } from './features/text-search.ts';
 import { trainFeature } from './features/train.ts';
-import { languageOf, translator } from '../core/conversation/i18n/translator.ts';
-import type { AlbumCollector } from './services/album-collector.ts';
+import { installMessageLimits } from './message-limits.ts';
 import { InFlight } from './services/in-flight.ts';
 import { MediaSender } from './services/media-sender.ts';
-import { QueryMemory } from './services/query-memory.ts';
-import { SearchLimiter } from './services/search-limiter.ts';
 import { TelegramFiles } from './services/telegram-files.ts';
-import { TextSearch } from './services/text-search.ts';
 
 /** Telegram's public Bot API; `TELEGRAM_API_ROOT` replaces it (self-hosted server, tests). */
 export const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -58,6 +51,7 @@ export function createBot(deps: BotDependencies, options: CreateBotOptions = {})
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
   const bot = new Bot<BotContext>(token, { client: { apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
   installApiPlugins(bot);
+  installMessageLimits(bot);
   const services = buildServices(deps, token, apiRoot);
   const albums = albumSearchFeature(services, options.albumWindowMs);
 
@@ -67,7 +61,6 @@ export function createBot(deps: BotDependencies, options: CreateBotOptions = {})
   bot.use(localeMiddleware(deps.config.telegram.adminIds));
   bot.use(startHelpFeature());
   bot.use(ownerCommandsFeature(services));
-  bot.use(statsFeature(services));
   bot.use(trainFeature(services));
   bot.use(albums.feature);
   bot.use(photoSearchFeature(services));
@@ -102,16 +95,7 @@ function buildServices(deps: BotDependencies, token: string, apiRoot: string): B
   return {
     ...deps,
     files: new TelegramFiles({ token, apiRoot, maxBytes: config.images.maxBytes }),
-    media: new MediaSender({ repository: new TelegramMediaRepository(assistant.db), store: assistant.store, logger }),
-    queries: new QueryMemory(),
-    limiter: new SearchLimiter(config.search.rateLimitPerMinute),
-    textSearch: new TextSearch({
-      search: assistant.search,
-      words: new CatalogVocabularyRepository(assistant.db),
-      state: new CatalogStateRepository(assistant.db),
-      images: new ImageRepository(assistant.db),
-      maxEdits: config.search.textMaxEdits,
-    }),
+    media: new MediaSender({ repository: assistant.mediaIds, store: assistant.store, logger }),
   };
 }
 
@@ -126,6 +110,8 @@ function localeMiddleware(adminIds: readonly number[]): (ctx: BotContext, next: 
     ctx.lang = languageOf(ctx.from?.language_code);
     ctx.t = translator(ctx.lang);
     ctx.isAdmin = ctx.from !== undefined && admins.has(ctx.from.id);
+    // Channel posts and anonymous group admins have no `from`; the chat then stands for the person.
+    ctx.asker = { channel: 'telegram', userRef: String(ctx.from?.id ?? ctx.chat?.id ?? 'unknown'), lang: ctx.lang, isOwner: ctx.isAdmin };
     await next();
   };
 }

@@ -4,26 +4,15 @@
  * here is logged with context — update id, chat and user id, never the token or message text.
  */
 import { GrammyError, HttpError, type BotError } from 'grammy';
+import { failureKind, imageRejectionIn, type MessageKey } from '../core/conversation/index.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ImageRejection } from '../core/ports.ts';
-import { ModelMismatchError } from '../core/errors.ts';
-import { DatabaseUnavailableError } from '../db/database.ts';
 import type { BotContext } from './context.ts';
-import type { MessageKey } from '../core/conversation/i18n/translator.ts';
 
-/** True for the core's "this picture cannot be used" errors (a port, so checked by shape). */
-export function isImageRejection(error: unknown): error is ImageRejection {
-  return error instanceof Error && typeof (error as Partial<ImageRejection>).reason === 'string' && typeof (error as Partial<ImageRejection>).source === 'string';
-}
+const APOLOGIES = { unavailable: 'unavailable', 'catalog-updating': 'catalog_updating', error: 'apology' } as const satisfies Record<string, MessageKey>;
 
-/** The apology that fits `error`; walks `cause` chains, since drivers wrap errors. */
+/** The apology that fits `error`, by the core's failure rules (walks `cause` chains). */
 export function apologyFor(error: unknown): MessageKey {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (current instanceof DatabaseUnavailableError || current.name === 'DatabaseUnavailableError') return 'unavailable';
-    if (current instanceof ModelMismatchError) return 'catalog_updating';
-    if (isImageRejection(current)) return 'bad_image';
-  }
-  return 'apology';
+  return imageRejectionIn(error) ? 'bad_image' : APOLOGIES[failureKind(error)];
 }
 
 /** Log fields that identify an update without personal data beyond the user id. */

@@ -6,17 +6,14 @@ import type { Config } from '../config/index.ts';
 import type { Assistant } from '../core/assistant.ts';
 import type { Logger } from '../core/logger.ts';
 import { registerCommands } from './commands.ts';
-import type { TrainingPort } from './context.ts';
 import { createBot, type CreateBotOptions } from './create-bot.ts';
 import { startPolling, startWebhook, type RunningBot } from './run.ts';
 
-export type { BotContext, BotDependencies, TrainingPort } from './context.ts';
+export type { BotContext, BotDependencies } from './context.ts';
 export { createBot, type CreateBotOptions, type ShopBot } from './create-bot.ts';
 export { startPolling, startWebhook, type RunningBot, type WebhookOptions } from './run.ts';
 
 export interface TelegramChannelOptions extends CreateBotOptions {
-  /** Retraining for `/train`; without it the command says training is not available yet. */
-  readonly training?: TrainingPort;
   /** Webhook listen address (default all interfaces). */
   readonly webhookHost?: string;
 }
@@ -29,7 +26,7 @@ export interface TelegramChannelOptions extends CreateBotOptions {
  */
 export async function startTelegramChannel(assistant: Assistant, config: Config, logger: Logger, options: TelegramChannelOptions = {}): Promise<RunningBot> {
   const botLogger = logger.child({ channel: 'telegram' });
-  const shop = createBot({ assistant, config, logger: botLogger, ...(options.training ? { training: options.training } : {}) }, options);
+  const shop = createBot({ assistant, config, logger: botLogger }, options);
   await shop.bot.init();
   await registerCommands(shop.bot.api, config.telegram.adminIds, botLogger);
   const { webhookUrl, webhookSecret, webhookPort } = config.telegram;

@@ -1,11 +1,13 @@
 /**
  * The assistant core: one object that owns the database, the backbone and the services, shared
- * by every channel (CLI, Telegram, web chat). It knows nothing about any channel.
+ * by every channel (CLI, Telegram, web chat, Instagram). It knows nothing about any channel and
+ * hands channels services only — never the database itself.
  */
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/open.ts';
 import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
+import { CatalogVocabularyRepository } from '../db/repositories/catalog-vocabulary.ts';
 import { ImageRepository } from '../db/repositories/images.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { DemoCatalog } from './catalog/demo-catalog.ts';
@@ -14,11 +16,15 @@ import { planCsvImport } from './catalog/import-csv.ts';
 import { planFolderImport, type FolderDefaults } from './catalog/import-folder.ts';
 import { emptyReport, type ImportProgress, type ImportReport } from './catalog/import-report.ts';
 import { ImageStore } from './catalog/image-store.ts';
+import { MediaIdCache } from './catalog/media-id-cache.ts';
 import { ModelConsistency } from './catalog/model-consistency.ts';
 import { ReindexService } from './catalog/reindex-service.ts';
 import type { Logger } from './logger.ts';
 import type { EmbeddingModel } from './ports.ts';
+import { Conversation } from './conversation/conversation.ts';
+import { OwnerDesk } from './conversation/owner-desk.ts';
 import { SearchService } from './search/search-service.ts';
+import { TextSearch } from './search/text-search.ts';
 import { DashboardStats } from './stats/dashboard.ts';
 import { StatsService } from './stats/stats-service.ts';
 import { createTrainingComponents, type TrainingComponents } from './training/index.ts';
@@ -37,13 +43,20 @@ export interface AssistantDependencies {
 }
 
 export class Assistant {
+  /** Customers' photo, text, "more like" and "show more" requests, for every channel. */
+  readonly conversation: Conversation;
+  /** Owners' chat actions: add, stock, price, remove, stats, train. */
+  readonly owner: OwnerDesk;
   readonly catalog: CatalogService;
+  readonly textSearch: TextSearch;
   readonly search: SearchService;
   readonly stats: StatsService;
   /** Day-by-day figures and charts for the owner dashboard. */
   readonly dashboard: DashboardStats;
   readonly reindexer: ReindexService;
   readonly store: ImageStore;
+  /** Messenger ids of uploaded product photos (Telegram `file_id`s). */
+  readonly mediaIds: MediaIdCache;
   /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
   readonly training: TrainingComponents;
   /** Thumbnails of customer photos that found no match, for the owner's gallery. */
@@ -55,7 +68,7 @@ export class Assistant {
 
   private constructor(
     readonly config: Config,
-    readonly db: Database,
+    private readonly db: Database,
     readonly logger: Logger,
     private readonly loadModel: () => Promise<ClosableEmbeddingModel>,
   ) {
@@ -80,6 +93,28 @@ export class Assistant {
     this.reindexer = new ReindexService({ db, store: this.store, model });
     this.demo = new DemoCatalog({ db, catalog: this.catalog, store: this.store, model, currency: config.shop.currency });
     this.unmetDemand = new UnmetDemandService({ db, logger, retentionDays: config.unmetDemand.retentionDays, maxPixels: config.images.maxPixels });
+    this.mediaIds = new MediaIdCache(db);
+    this.textSearch = new TextSearch({
+      search: this.search,
+      words: new CatalogVocabularyRepository(db),
+      state: new CatalogStateRepository(db),
+      images: new ImageRepository(db),
+      maxEdits: config.search.textMaxEdits,
+    });
+    this.conversation = new Conversation({
+      search: this.search,
+      textSearch: this.textSearch,
+      logger,
+      pageSize: config.search.topK,
+      searchesPerMinute: config.search.rateLimitPerMinute,
+      unmetDemand: this.unmetDemand,
+    });
+    this.owner = new OwnerDesk({ catalog: this.catalog, stats: this.stats, training: this.training.service, logger, currency: config.shop.currency });
+  }
+
+  /** Which database engine serves the catalog, and where (a directory, or a password-free URL). */
+  get database(): { readonly engine: Database['engine']; readonly location: string } {
+    return { engine: this.db.engine, location: this.db.location };
   }
 
   /** Opens (and migrates) the database; the model loads lazily on first use. */
@@ -131,8 +166,9 @@ export class Assistant {
     await executePlan(plans, { catalog: this.catalog, model, report, ...(onProgress ? { onProgress } : {}) });
   }
 
-  /** Releases the model and the database. Safe to call twice. */
+  /** Stops a chat-started training, then releases the model and the database. Safe to call twice. */
   async close(): Promise<void> {
+    await this.owner.close();
     const model = this.modelPromise;
     this.modelPromise = undefined;
     if (model) await (await model.catch(() => undefined))?.close();

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { startTelegramChannel, type TrainingPort } from '../../src/bot/index.ts';
+import { startTelegramChannel } from '../../src/bot/index.ts';
 import type { RunningBot } from '../../src/bot/run.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { Assistant, type ClosableEmbeddingModel } from '../../src/core/assistant.ts';
@@ -54,7 +54,6 @@ export async function openBotTestDatabase(): Promise<Database> {
 export interface HarnessOptions {
   /** Extra environment variables for `loadConfig`. */
   readonly env?: Record<string, string>;
-  readonly training?: TrainingPort;
   /** Wraps the database (e.g. to simulate an outage). */
   readonly wrapDatabase?: (db: Database) => Database;
   /** Album collection window; tests use a short one. */
@@ -90,6 +89,9 @@ export async function startBotHarness(options: HarnessOptions = {}): Promise<Bot
     SEARCH_RATE_LIMIT_PER_MINUTE: '1000',
     SHOP_CURRENCY: 'EUR',
     LOG_LEVEL: 'silent',
+    // Trained heads and run charts go next to MODEL_PATH; keep them in the test's own directory.
+    MODEL_PATH: path.join(dataDir, 'models', 'colour-histogram.onnx'),
+    RETRAIN_ENABLED: 'false',
     ...options.env,
   }, process.cwd());
   // BOT_TEST_LOG=debug shows the bot's logs when a test needs debugging.
@@ -100,7 +102,6 @@ export async function startBotHarness(options: HarnessOptions = {}): Promise<Bot
   const assistant = await Assistant.create({ config, logger, loadModel: () => Promise.resolve(model), db });
   const bot = await startTelegramChannel(assistant, config, logger, {
     albumWindowMs: options.albumWindowMs ?? 300,
-    ...(options.training ? { training: options.training } : {}),
   });
   return {
     telegram, assistant, config, model, bot,
@@ -137,6 +138,18 @@ export const COLOUR_CATALOG: readonly ColourProduct[] = [
   { sku: 'RED-YELLOW-BAG', name: 'Sunset bag', category: 'Bags', colours: ['#ff0000', '#ffff00'] },
   { sku: 'RED-WHITE-CAP', name: 'Striped cap', category: 'Hats', colours: ['#ff0000', '#ffffff'] },
 ];
+
+/**
+ * Enough labelled photos for a real training run: three categories of six products each, every
+ * category its own colour family (the colour-histogram model separates them cleanly).
+ */
+export const TRAINABLE_CATALOG: readonly ColourProduct[] = (
+  [['Socks', ['#f0a000', '#f0b000', '#e0a000', '#f0a010', '#d0a000', '#f0c000']],
+    ['Gloves', ['#00a0f0', '#00b0f0', '#00a0e0', '#10a0f0', '#00a0d0', '#00c0f0']],
+    ['Belts', ['#a000f0', '#b000f0', '#a000e0', '#a010f0', '#a000d0', '#c000f0']]] as const
+).flatMap(([category, colours]) => colours.map((colour, index) => ({
+  sku: `${category.toUpperCase()}-${index + 1}`, name: `${category} ${index + 1}`, category, colours: [colour, '#ffffff'],
+})));
 
 /** Adds `products` through the core (embedded by the harness model). */
 export async function seedCatalog(assistant: Assistant, products: readonly ColourProduct[] = COLOUR_CATALOG): Promise<void> {

@@ -8,16 +8,10 @@ import { createHash } from 'node:crypto';
 import sharp, { type OutputInfo } from 'sharp';
 import type { ClosableEmbeddingModel } from '../../src/core/assistant.ts';
 import type { EmbedOutcome, ImageEmbedding, ImageInput, ImageRejection } from '../../src/core/ports.ts';
+import { ImageRejectedError } from '../../src/ml/image-errors.ts';
 
 const DIMENSION = 2048;
 const BINS = 4;
-
-class FakeImageRejection extends Error implements ImageRejection {
-  constructor(readonly source: string, readonly reason: string) {
-    super(`${source}: ${reason}`);
-    this.name = 'ImageRejectedError';
-  }
-}
 
 export class ColourHistogramModel implements ClosableEmbeddingModel {
   readonly modelId = 'test-colour-histogram@1';
@@ -31,7 +25,7 @@ export class ColourHistogramModel implements ClosableEmbeddingModel {
     try {
       pixels = await sharp(data).removeAlpha().resize(32, 32, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
     } catch {
-      throw new FakeImageRejection(source, 'not-an-image');
+      throw new ImageRejectedError(source, 'not-an-image');
     }
     const meta = await sharp(data).metadata();
     this.embedded += 1;

@@ -1,10 +1,9 @@
 /** Albums of photos: buffered by `media_group_id` and answered once, searching by the first picture. */
 import { Composer } from 'grammy';
+import { AlbumCollector } from '../../core/conversation/index.ts';
 import type { BotContext, BotServices } from '../context.ts';
 import { handleFailure } from '../errors.ts';
-import { AlbumCollector } from '../services/album-collector.ts';
-import { pictureOf } from './pictures.ts';
-import { searchByPicture, type IncomingPicture } from './search-flow.ts';
+import { pictureOf, searchByPicture, type IncomingPicture } from './pictures.ts';
 
 /** How long to wait for the rest of an album after its first part; Telegram delivers them together. */
 export const ALBUM_WINDOW_MS = 600;
@@ -22,7 +21,7 @@ export function albumSearchFeature(services: BotServices, windowMs = ALBUM_WINDO
   const albums = new AlbumCollector<AlbumPart>(
     windowMs,
     async ([first]) => {
-      if (first) await searchByPicture(first.ctx, services, first.picture, 0, first.startedAt);
+      if (first) await searchByPicture(first.ctx, services, first.picture, first.startedAt);
     },
     (error, parts) => handleFailure(error, parts[0]?.ctx, services.logger),
   );

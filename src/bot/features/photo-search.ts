@@ -1,8 +1,7 @@
 /** A single photo or image file from a customer → the most similar products in stock. */
 import { Composer } from 'grammy';
 import type { BotContext, BotServices } from '../context.ts';
-import { pictureOf } from './pictures.ts';
-import { searchByPicture } from './search-flow.ts';
+import { pictureOf, searchByPicture } from './pictures.ts';
 
 /** Photo search for pictures outside albums (albums are handled by the album feature). */
 export function photoSearchFeature(services: BotServices): Composer<BotContext> {
@@ -10,7 +9,7 @@ export function photoSearchFeature(services: BotServices): Composer<BotContext> 
   feature.on(['message:photo', 'message:document'], async (ctx, next) => {
     const picture = pictureOf(ctx.message);
     if (!picture || ctx.message.media_group_id !== undefined) return next();
-    await searchByPicture(ctx, services, picture, 0, performance.now());
+    await searchByPicture(ctx, services, picture, performance.now());
   });
   return feature;
 }

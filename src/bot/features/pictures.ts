@@ -1,6 +1,14 @@
-/** Finding the picture in a customer's message. */
+/** Finding the picture in a customer's message and fetching it when the core asks for it. */
 import type { Message } from 'grammy/types';
-import type { IncomingPicture } from './search-flow.ts';
+import type { PictureSource } from '../../core/conversation/index.ts';
+import type { BotContext, BotServices } from '../context.ts';
+import { sendSearchAnswer } from '../render/answers.ts';
+
+/** A customer's picture: a photo size or an image document. */
+export interface IncomingPicture {
+  readonly fileId: string;
+  readonly fileSize?: number;
+}
 
 /**
  * The largest size of a photo, or an image sent as a file (document with an `image/*` MIME
@@ -13,6 +21,30 @@ export function pictureOf(message: Message | undefined): IncomingPicture | undef
   const document = message.document;
   if (document?.mime_type?.startsWith('image/')) return sized(document.file_id, document.file_size);
   return undefined;
+}
+
+/** The picture as the core takes it: downloaded only when the core asks (after the rate limit). */
+export function pictureSource(ctx: BotContext, services: BotServices, picture: IncomingPicture): PictureSource {
+  return async () => {
+    const download = await services.files.download(ctx.api, picture.fileId, picture.fileSize);
+    return download.kind === 'ok' ? download : { kind: 'too-large', bytes: download.bytes, limit: download.limit };
+  };
+}
+
+/** Shows "sending photo…" without delaying the answer; a failed chat action is not worth an error. */
+export function showWorking(ctx: BotContext, services: BotServices): void {
+  void ctx.replyWithChatAction('upload_photo').catch((error: unknown) => {
+    services.logger.debug({ err: String(error) }, 'chat action failed');
+  });
+}
+
+/** Searches by `picture` and answers the customer, whatever the outcome. */
+export async function searchByPicture(ctx: BotContext, services: BotServices, picture: IncomingPicture, startedAt = performance.now()): Promise<void> {
+  const answer = await services.assistant.conversation.searchByPhoto(ctx.asker, pictureSource(ctx, services, picture), {
+    startedAt,
+    onAccepted: () => showWorking(ctx, services),
+  });
+  await sendSearchAnswer(ctx, services, answer);
 }
 
 function sized(fileId: string, fileSize: number | undefined): IncomingPicture {

@@ -1,26 +1,27 @@
 /** The buttons under an answer: "More like #n" and "Show more". */
 import { Composer } from 'grammy';
 import type { BotContext, BotServices } from '../context.ts';
-import { CALLBACK } from '../render/results.ts';
-import type { RememberedQuery } from '../services/query-memory.ts';
-import { searchByPicture, searchSimilar, searchText } from './search-flow.ts';
+import { CALLBACK, sendSearchAnswer } from '../render/answers.ts';
+import { showWorking } from './pictures.ts';
 
 /** Callback handlers for the result buttons. */
 export function resultButtonsFeature(services: BotServices): Composer<BotContext> {
+  const { conversation } = services.assistant;
   const feature = new Composer<BotContext>();
   feature.callbackQuery(new RegExp(`^${CALLBACK.moreLike}:(\\d+)$`), async (ctx) => {
     await ctx.answerCallbackQuery();
-    await searchSimilar(ctx, services, Number(ctx.match[1]));
+    const answer = await conversation.moreLike(ctx.asker, Number(ctx.match[1]), { onAccepted: () => showWorking(ctx, services) });
+    await sendSearchAnswer(ctx, services, answer);
   });
   feature.callbackQuery(new RegExp(`^${CALLBACK.showMore}:([0-9a-z]+):(\\d+)$`), async (ctx) => {
-    const query = services.queries.recall(ctx.match[1]!);
-    if (!query) {
-      await ctx.answerCallbackQuery({ text: ctx.t('expired'), show_alert: true });
+    const answer = await conversation.showMore(ctx.asker, ctx.match[1]!, Number(ctx.match[2]));
+    if (answer.kind === 'expired') {
+      await ctx.answerCallbackQuery({ text: answer.text, show_alert: true });
       return;
     }
     await ctx.answerCallbackQuery();
     await retireShowMore(ctx);
-    await runPage(ctx, services, query, Number(ctx.match[2]));
+    await sendSearchAnswer(ctx, services, answer);
   });
   return feature;
 }
@@ -37,15 +38,4 @@ async function retireShowMore(ctx: BotContext): Promise<void> {
     .map((row) => row.filter((button) => !('callback_data' in button) || !button.callback_data.startsWith(`${CALLBACK.showMore}:`)))
     .filter((row) => row.length > 0);
   await ctx.editMessageText(message.text, { reply_markup: { inline_keyboard: kept } });
-}
-
-async function runPage(ctx: BotContext, services: BotServices, query: RememberedQuery, offset: number): Promise<void> {
-  switch (query.kind) {
-    case 'photo':
-      return searchByPicture(ctx, services, { fileId: query.fileId }, offset);
-    case 'similar':
-      return searchSimilar(ctx, services, query.imageId, offset);
-    case 'text':
-      return searchText(ctx, services, query.text, offset);
-  }
 }

@@ -1,10 +1,7 @@
 /** Plain text from a customer → products by name or category, typos tolerated. */
 import { Composer } from 'grammy';
 import type { BotContext, BotServices } from '../context.ts';
-import { searchText } from './search-flow.ts';
-
-/** Queries longer than this are not product names; they get the "send a photo" hint. */
-const MAX_QUERY_LENGTH = 100;
+import { sendSearchAnswer } from '../render/answers.ts';
 
 /** Text search for messages that are not commands. */
 export function textSearchFeature(services: BotServices): Composer<BotContext> {
@@ -12,11 +9,7 @@ export function textSearchFeature(services: BotServices): Composer<BotContext> {
   feature.on('message:text', async (ctx, next) => {
     const text = ctx.message.text.trim();
     if (text.startsWith('/') || text === '') return next();
-    if (text.length > MAX_QUERY_LENGTH) {
-      await ctx.reply(ctx.t('unsupported'));
-      return;
-    }
-    await searchText(ctx, services, text);
+    await sendSearchAnswer(ctx, services, await services.assistant.conversation.searchByText(ctx.asker, text));
   });
   return feature;
 }

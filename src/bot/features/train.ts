@@ -1,11 +1,13 @@
 /**
- * `/train`: retrains through the optional {@link TrainingPort}. Until the training feature plugs
- * one in, the owner is told it is not available yet. Progress edits one message in place rather
- * than sending many (Telegram rate limits, and a quieter chat).
+ * `/train`: the core starts a run in the background and answers at once, so the owner's chat
+ * keeps working while it trains. Progress edits one message in place rather than sending many
+ * (Telegram rate limits, and a quieter chat); the end replaces it with the verdict and sends the
+ * run's curves and confusion matrix as one album.
  */
 import { Composer, InputFile, InputMediaBuilder } from 'grammy';
-import type { BotContext, BotServices, TrainingPort } from '../context.ts';
-import { allowedOwner } from './owner-commands.ts';
+import type { Message } from 'grammy/types';
+import type { OwnerAnswer } from '../../core/conversation/index.ts';
+import type { BotContext, BotServices } from '../context.ts';
 
 /** Progress edits at most this often; Telegram throttles message edits. */
 const PROGRESS_INTERVAL_MS = 3_000;
@@ -14,38 +16,37 @@ const PROGRESS_INTERVAL_MS = 3_000;
 export function trainFeature(services: BotServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.command('train', async (ctx) => {
-    if (!(await allowedOwner(ctx))) return;
-    const training = services.training;
-    if (!training) return void (await ctx.reply(ctx.t('train_unavailable')));
-    if (training.isRunning()) return void (await ctx.reply(ctx.t('train_running')));
-    await runTraining(ctx, services, training);
+    let status: Promise<Message.TextMessage | undefined> = Promise.resolve(undefined);
+    let lastEdit = Date.now();
+    const edit = async (text: string): Promise<void> => {
+      const message = await status;
+      if (message) await ctx.api.editMessageText(message.chat.id, message.message_id, text);
+    };
+    const answer = services.assistant.owner.train(ctx.asker, {
+      onProgress: (fraction) => {
+        if (Date.now() - lastEdit < PROGRESS_INTERVAL_MS) return;
+        lastEdit = Date.now();
+        void edit(ctx.t('train_progress', { percent: Math.round(fraction * 100) })).catch((error: unknown) => {
+          services.logger.debug({ err: String(error) }, 'training progress edit failed');
+        });
+      },
+      onFinished: async (finished) => {
+        if ((await status) === undefined) await ctx.reply(finished.text);
+        else await edit(finished.text);
+        await sendCharts(ctx, finished);
+      },
+    });
+    status = answer.kind === 'training-started' ? ctx.reply(answer.text).catch(() => undefined) : Promise.resolve(undefined);
+    if (answer.kind !== 'training-started') await ctx.reply(answer.text);
+    await status;
   });
   return feature;
 }
 
-async function runTraining(ctx: BotContext, services: BotServices, training: TrainingPort): Promise<void> {
-  const status = await ctx.reply(ctx.t('train_started'));
-  let lastEdit = Date.now();
-  const onProgress = (fraction: number): void => {
-    if (Date.now() - lastEdit < PROGRESS_INTERVAL_MS) return;
-    lastEdit = Date.now();
-    const text = ctx.t('train_progress', { percent: Math.round(fraction * 100) });
-    void ctx.api.editMessageText(status.chat.id, status.message_id, text).catch((error: unknown) => {
-      services.logger.debug({ err: String(error) }, 'training progress edit failed');
-    });
-  };
-  try {
-    const { summary, charts = [] } = await training.startTraining(onProgress);
-    await ctx.api.editMessageText(status.chat.id, status.message_id, ctx.t('train_done', { summary }));
-    await sendCharts(ctx, charts);
-  } catch (error) {
-    services.logger.error({ userId: ctx.from?.id, err: String(error) }, 'training failed');
-    await ctx.reply(ctx.t('train_failed', { reason: error instanceof Error ? error.message : String(error) }));
-  }
-}
-
 /** The run's curves and confusion matrix, as one album (Telegram needs 2–10 items for that). */
-async function sendCharts(ctx: BotContext, charts: readonly string[]): Promise<void> {
+async function sendCharts(ctx: BotContext, answer: OwnerAnswer): Promise<void> {
+  if (answer.kind !== 'training-finished') return;
+  const charts = answer.charts;
   if (charts.length === 1) await ctx.replyWithPhoto(new InputFile(charts[0]!));
   if (charts.length >= 2) await ctx.replyWithMediaGroup(charts.slice(0, 10).map((file) => InputMediaBuilder.photo(new InputFile(file))));
 }

@@ -6,14 +6,13 @@
 import { GrammyError, InputFile, InputMediaBuilder } from 'grammy';
 import type { Message, PhotoSize } from 'grammy/types';
 import type { ImageStore } from '../../core/catalog/image-store.ts';
+import type { MediaIdCache } from '../../core/catalog/media-id-cache.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { TelegramMediaRepository } from '../../db/repositories/telegram-media.ts';
-import type { ProductImage } from '../../domain/catalog.ts';
 import type { BotContext } from '../context.ts';
 
-/** One photo of an answer with its caption. */
+/** One photo of an answer with its caption: a stored product image (path relative to `DATA_DIR`). */
 export interface OutgoingPhoto {
-  readonly image: ProductImage;
+  readonly image: { readonly id: number; readonly filePath: string };
   readonly caption: string;
 }
 
@@ -22,7 +21,7 @@ export const MEDIA_GROUP_MAX = 10;
 
 export class MediaSender {
   constructor(
-    private readonly deps: { readonly repository: TelegramMediaRepository; readonly store: ImageStore; readonly logger: Logger },
+    private readonly deps: { readonly repository: MediaIdCache; readonly store: ImageStore; readonly logger: Logger },
   ) {}
 
   /** Sends 1–10 photos: one photo message, or one media group (albums need 2–10 items). */

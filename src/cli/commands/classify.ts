@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { IMAGE_EXTENSIONS } from '../../core/catalog/import-folder.ts';
-import { createTrainingComponents, HeadNotUsableError } from '../../core/training/index.ts';
+import { HeadNotUsableError } from '../../core/training/index.ts';
 import { readLimitedFile } from '../../ml/preprocess.ts';
 import type { CliContext } from '../context.ts';
 
@@ -24,7 +24,7 @@ export function registerClassify(program: Command, run: Run): void {
 export async function runClassify(context: CliContext, targets: readonly string[]): Promise<number> {
   const assistant = await context.assistant();
   const model = await assistant.model();
-  const { classifier } = createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: context.config });
+  const { classifier } = assistant.training;
   if ((await classifier.activeId()) === undefined) {
     throw new HeadNotUsableError(`No trained category head is active for backbone ${model.modelId}. Run \`npx shoplens train\` first.`);
   }

@@ -1,7 +1,6 @@
 /** `npx shoplens model list | promote <id> | rollback`: which trained category head is active. */
 import type { Command } from 'commander';
-import { createTrainingComponents } from '../../core/training/index.ts';
-import type { StoredHead } from '../../db/repositories/classifier-models.ts';
+import type { StoredHead } from '../../core/training/index.ts';
 import type { CliContext } from '../context.ts';
 
 type Run = (json: boolean, action: (context: CliContext) => Promise<number>) => Promise<void>;
@@ -19,7 +18,7 @@ export function registerModelHeads(model: Command, run: Run): void {
 async function components(context: CliContext) {
   const assistant = await context.assistant();
   const model = await assistant.model();
-  return { model, ...createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: context.config }) };
+  return { model, heads: assistant.training.heads };
 }
 
 function describe(head: StoredHead): Record<string, unknown> {

@@ -2,7 +2,7 @@
  * `npx shoplens train [--data <folder>] [--recipe thesis|best] [--epochs N] [--batch N] [--lr X] [--seed N] [--json]`
  */
 import type { Command } from 'commander';
-import { createTrainingComponents, RECIPE_NAMES, type RecipeName, type TrainingSuccess } from '../../core/training/index.ts';
+import { RECIPE_NAMES, type RecipeName, type TrainingSuccess } from '../../core/training/index.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from './search.ts';
 import { warnIfNotPretrained } from './shared.ts';
@@ -53,7 +53,7 @@ export async function runTrain(context: CliContext, options: TrainOptions): Prom
   const overrides = { epochs: number(options.epochs, '--epochs'), batchSize: number(options.batch, '--batch'), learningRate: number(options.lr, '--lr'), seed: number(options.seed, '--seed') };
   const assistant = await context.assistant();
   warnIfNotPretrained(context, await assistant.model());
-  const training = createTrainingComponents({ db: assistant.db, model: () => assistant.model(), config: context.config, warn: (m) => context.output.warn(m) });
+  const training = assistant.training;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -61,7 +61,7 @@ export async function runTrain(context: CliContext, options: TrainOptions): Prom
   const epochs = context.output.json ? context.output.progress('epochs') : undefined;
   try {
     const result = await training.service.startTraining({
-      recipe, overrides, trigger: 'cli', signal: controller.signal, ...(options.data ? { data: options.data } : {}),
+      recipe, overrides, trigger: 'cli', signal: controller.signal, onWarning: (message) => context.output.warn(message), ...(options.data ? { data: options.data } : {}),
       onFeatures: (done, total) => features.update(done, total),
       onEpoch: (m) => {
         features.stop();

@@ -3,6 +3,8 @@
  * Answers carry their localized text, so a channel never decides *what* to say — only *how* to
  * show it (a Telegram media group, a web card list, an Instagram carousel).
  */
+import type { Product } from '../../domain/catalog.ts';
+import type { ShopStats } from '../stats/stats-service.ts';
 import type { Language } from './i18n/translator.ts';
 
 /** The channels that talk to customers and owners. */
@@ -74,6 +76,8 @@ export type SearchAnswer =
   | { readonly kind: 'too-large'; readonly text: string; readonly bytes: number; readonly limit: number }
   | { readonly kind: 'bad-image'; readonly text: string; readonly reason: string }
   | { readonly kind: 'expired'; readonly text: string }
+  /** Not something the assistant can search by (a long text, an empty message). */
+  | { readonly kind: 'unsupported'; readonly text: string }
   | FailureAnswer;
 
 /** Something went wrong on the shop's side; the text apologizes in the asker's language. */
@@ -82,6 +86,43 @@ export type FailureAnswer = {
   readonly kind: 'unavailable' | 'catalog-updating' | 'error';
   readonly text: string;
 };
+
+/** A product as an owner action reports it. */
+export interface ProductChange {
+  /** What happened to it. */
+  readonly change: 'created' | 'updated' | 'unchanged' | 'stock' | 'price' | 'removed';
+  readonly product: Product;
+  /** Photos stored by this action (for `/add`). */
+  readonly addedImages: number;
+}
+
+/** What an owner action (add, stock, price, remove, stats, train) gets back. */
+export type OwnerAnswer =
+  | { readonly kind: 'not-allowed'; readonly text: string }
+  /** The arguments did not have the command's shape; `text` shows the usage. */
+  | { readonly kind: 'usage'; readonly text: string }
+  /** Values were wrong; nothing was stored. */
+  | { readonly kind: 'invalid'; readonly text: string; readonly problems: readonly string[] }
+  | ({ readonly kind: 'product'; readonly text: string } & ProductChange)
+  | { readonly kind: 'unknown-product'; readonly text: string; readonly sku: string }
+  | { readonly kind: 'too-large'; readonly text: string; readonly bytes: number; readonly limit: number }
+  | { readonly kind: 'bad-image'; readonly text: string; readonly reason: string }
+  | { readonly kind: 'stats'; readonly text: string; readonly stats: ShopStats; readonly chart: { readonly png: Buffer; readonly title: string } }
+  /** A run started in the background; its end arrives through {@link TrainingEvents.onFinished}. */
+  | { readonly kind: 'training-started'; readonly text: string }
+  | { readonly kind: 'training-running'; readonly text: string }
+  /** The end of a background run: `charts` are PNG paths (curves, confusion matrix) of a finished run. */
+  | { readonly kind: 'training-finished'; readonly text: string; readonly charts: readonly string[] }
+  | { readonly kind: 'training-skipped' | 'training-failed'; readonly text: string }
+  | FailureAnswer;
+
+/** Progress and the end of a background training run, for the channel that started it. */
+export interface TrainingEvents {
+  /** Fraction done, 0–1, once per epoch. */
+  onProgress(fraction: number): void;
+  /** Called exactly once, with `training-finished`, `training-skipped` or `training-failed`. */
+  onFinished(answer: OwnerAnswer): void | Promise<void>;
+}
 
 /** Bytes of a customer's picture, or why there are none (the channel's download limit). */
 export type PictureBytes =

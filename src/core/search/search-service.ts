@@ -31,7 +31,19 @@ export interface PageRequest {
   readonly offset?: number;
 }
 
-export interface SearchAnswer {
+/**
+ * A photo query once embedded: enough to fetch any page of its answer again without the photo
+ * (so "show more" works for channels that cannot re-download it, and costs no inference).
+ */
+export interface ImageQuery {
+  /** L2-normalized embedding, length = model dimension (2048). */
+  readonly embedding: Float32Array;
+  readonly modelId: string;
+  /** The classifier's guess for the photo, when a head was active. */
+  readonly prediction?: RankingPrediction;
+}
+
+export interface SearchResult {
   /** Best first; at most `limit`. */
   readonly hits: readonly SearchHit[];
   /** False when the best score is under the no-match threshold (or nothing is in stock). */
@@ -66,27 +78,38 @@ export class SearchService {
   }
 
   /**
-   * Products that look most like the photo in `data`.
-   * @throws an ImageRejection for unusable bytes; ModelMismatchError if the catalog needs reindexing.
+   * Products that look most like the photo in `data`; the result carries the embedded query so
+   * later pages can be fetched with {@link SearchService.searchByQuery}.
+   * @throws {ImageRejectedError} for unusable bytes; {@link ModelMismatchError} if the catalog needs reindexing.
    */
-  async searchByImage(data: Buffer, source: string, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchAnswer> {
+  async searchByImage(data: Buffer, source: string, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchResult & { query: ImageQuery }> {
     const model = await this.deps.model();
-    await (await this.deps.consistency()).assertConsistent();
     const { embedding, features } = await model.embed(data, source);
     const prediction = await this.predictCategory(features);
+    const query: ImageQuery = { embedding, modelId: model.modelId, ...(prediction ? { prediction } : {}) };
+    return { ...(await this.searchByQuery(query, page, requester, startedAt)), query };
+  }
+
+  /**
+   * Another page of an earlier photo query, ranked exactly as its first page was.
+   * @throws {ModelMismatchError} if the catalog needs reindexing.
+   */
+  async searchByQuery(query: ImageQuery, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchResult> {
+    await (await this.deps.consistency()).assertConsistent();
+    const { embedding, modelId, prediction } = query;
     const offset = page.offset ?? 0;
     // Re-ranking can pull in-category hits from below the page, so look further than we show.
     const window = prediction ? (offset + page.limit) * 3 : page.limit;
-    const nearest = await this.images.nearest({ near: { embedding }, modelId: model.modelId, limit: window, offset: prediction ? 0 : offset });
+    const nearest = await this.images.nearest({ near: { embedding }, modelId, limit: window, offset: prediction ? 0 : offset });
     const ranked = prediction && this.deps.ranking
       ? rankByCategory(nearest, prediction, this.deps.ranking, { category: (hit) => hit.product.category, score: (hit) => hit.score })
       : nearest;
     const hits = prediction ? ranked.slice(offset, offset + page.limit) : ranked;
-    return this.answer('image', hits, model.modelId, requester, startedAt, page, prediction);
+    return this.answer('image', hits, modelId, requester, startedAt, page, prediction);
   }
 
   /** Products that look like product image `imageId` ("more like this"), excluding that product. */
-  async searchSimilarToImage(imageId: number, page: PageRequest, requester: Requester): Promise<SearchAnswer> {
+  async searchSimilarToImage(imageId: number, page: PageRequest, requester: Requester): Promise<SearchResult> {
     const startedAt = performance.now();
     const model = await this.deps.model();
     await (await this.deps.consistency()).assertConsistent();
@@ -134,7 +157,7 @@ export class SearchService {
     startedAt: number,
     page: PageRequest,
     prediction?: RankingPrediction,
-  ): Promise<SearchAnswer> {
+  ): Promise<SearchResult> {
     const best = hits[0]?.score;
     const matched = best !== undefined && (best >= this.deps.minScore || (page.offset ?? 0) > 0);
     const latencyMs = performance.now() - startedAt;

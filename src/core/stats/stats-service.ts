@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database.ts';
 import { CatalogStateRepository } from '../../db/repositories/catalog-state.ts';
 import { ProductRepository } from '../../db/repositories/products.ts';
+import { SearchInsightsRepository, type CategoryCount, type DailySearches } from '../../db/repositories/search-insights.ts';
 import { SearchLogRepository, type SearchLogSummary } from '../../db/repositories/search-log.ts';
 import type { CatalogCounts } from '../../domain/catalog.ts';
 
@@ -25,7 +26,17 @@ export interface ShopStats {
   /** Null until a head has been trained and promoted for this backbone. */
   readonly classifier: ClassifierInfo | null;
   readonly database: { readonly engine: string; readonly location: string };
+  /** Categories of the best answer to matched searches in the last {@link TOP_CATEGORY_DAYS} days, most frequent first. */
+  readonly topCategories: readonly CategoryCount[];
+  /** Searches per UTC day for the last {@link CHART_DAYS} days, oldest first, zero-filled. */
+  readonly searchesPerDay: readonly DailySearches[];
 }
+
+/** Days covered by {@link ShopStats.searchesPerDay}. */
+export const CHART_DAYS = 14;
+/** Window and length of {@link ShopStats.topCategories}. */
+export const TOP_CATEGORY_DAYS = 7;
+const TOP_CATEGORIES = 5;
 
 /** Figures for `stats` and `/stats`. */
 export class StatsService {
@@ -38,12 +49,15 @@ export class StatsService {
   ) {}
 
   async collect(now = new Date()): Promise<ShopStats> {
-    const [catalog, state, searches, backbone, head] = await Promise.all([
+    const insights = new SearchInsightsRepository(this.deps.db);
+    const [catalog, state, searches, backbone, head, topCategories, searchesPerDay] = await Promise.all([
       new ProductRepository(this.deps.db).counts(),
       new CatalogStateRepository(this.deps.db).revision(),
       new SearchLogRepository(this.deps.db).summary(now),
       this.deps.backbone(),
       this.deps.activeHead?.() ?? Promise.resolve(undefined),
+      insights.topCategories(TOP_CATEGORIES, TOP_CATEGORY_DAYS, now),
+      insights.searchesPerDay(CHART_DAYS, now),
     ]);
     return {
       catalog,
@@ -52,6 +66,8 @@ export class StatsService {
       backbone,
       classifier: head ? { recipe: head.recipe, valAccuracy: head.valAccuracy, createdAt: head.createdAt } : null,
       database: { engine: this.deps.db.engine, location: this.deps.db.location },
+      topCategories,
+      searchesPerDay,
     };
   }
 }

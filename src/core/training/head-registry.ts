@@ -5,8 +5,6 @@
 import type { Database } from '../../db/database.ts';
 import { ClassifierModelRepository, type StoredHead } from '../../db/repositories/classifier-models.ts';
 
-export type { StoredHead } from '../../db/repositories/classifier-models.ts';
-
 /** A head id that does not exist, or cannot serve the loaded backbone. */
 export class HeadNotUsableError extends Error {
   constructor(message: string) {

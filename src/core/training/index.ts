@@ -13,7 +13,8 @@ import { TrainingHistory } from './run-history.ts';
 import { TrainingService } from './training-service.ts';
 
 export { CategoryClassifier } from './category-classifier.ts';
-export { HeadNotUsableError, HeadRegistry, type StoredHead } from './head-registry.ts';
+export type { StoredHead } from '../../db/repositories/classifier-models.ts';
+export { HeadNotUsableError, HeadRegistry } from './head-registry.ts';
 export { RetrainJob } from './retrain-job.ts';
 export { RUN_CHARTS, TrainingHistory, type RunChart, type TrainingRunView } from './run-history.ts';
 export { TrainingDataError } from './dataset.ts';

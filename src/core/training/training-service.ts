@@ -57,6 +57,8 @@ export interface StartTrainingOptions {
   /** Feature extraction progress (images embedded so far / to embed). */
   readonly onFeatures?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
+  /** Receives this run's warnings (skipped images); default: the service's `warn`. */
+  readonly onWarning?: (message: string) => void;
 }
 
 export interface TrainingSuccess {
@@ -157,7 +159,7 @@ export class TrainingService {
 
   /** Images → split → cached features → the worker's job. */
   private async prepare(model: EmbeddingModel, h: Hyperparameters, options: StartTrainingOptions): Promise<PreparedRun> {
-    const images = options.data ? await readImageFolder(options.data) : await this.catalogImages();
+    const images = options.data ? await readImageFolder(options.data) : await this.catalogImages(options);
     this.assertEnough(images);
     const categories = [...new Set(images.map((image) => image.category))].sort();
     const label = new Map(categories.map((category, index) => [category, index]));
@@ -175,7 +177,7 @@ export class TrainingService {
     });
     if (batch.rejected.length > 0) {
       if (options.data) throw new TrainingDataError(`Unreadable images in ${options.data}:\n  ${batch.rejected.join('\n  ')}`);
-      for (const line of batch.rejected) this.deps.warn?.(`skipping unreadable catalog image ${line}`);
+      for (const line of batch.rejected) this.warn(options, `skipping unreadable catalog image ${line}`);
     }
     const usable = requests.map((r, i) => ({ ...r, features: batch.features[i] })).filter((r) => r.features !== undefined);
     this.assertEnough(usable.filter((r) => r.augmentation === 'original').map((r) => images[r.index]!));
@@ -192,14 +194,18 @@ export class TrainingService {
     if (reason) throw new TrainingDataError(reason);
   }
 
-  private async catalogImages(): Promise<LabelledImage[]> {
+  private warn(options: StartTrainingOptions, message: string): void {
+    (options.onWarning ?? this.deps.warn)?.(message);
+  }
+
+  private async catalogImages(options: StartTrainingOptions): Promise<LabelledImage[]> {
     const rows = await new TrainingDataRepository(this.deps.db).labelledImages();
     const images: LabelledImage[] = [];
     for (const row of rows) {
       try {
         images.push(await labelledFile(this.deps.resolveImage(row.filePath), row.category));
       } catch (error) {
-        this.deps.warn?.(`skipping catalog image ${row.filePath}: ${(error as Error).message}`);
+        this.warn(options, `skipping catalog image ${row.filePath}: ${(error as Error).message}`);
       }
     }
     return images;

@@ -152,6 +152,7 @@ export function answerResponse(c: Context, answer: SearchAnswer): Response {
     case 'too-large':
       return failure(c, answer.kind, 413, answer.text);
     case 'bad-image':
+    case 'unsupported':
       return failure(c, answer.kind, 422, answer.text);
     case 'expired':
       return failure(c, answer.kind, 410, answer.text);

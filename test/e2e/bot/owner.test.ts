@@ -3,14 +3,9 @@
  * can neither use them nor change anything.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import sharp from 'sharp';
 import { after, before, describe, test } from 'node:test';
-import type { TrainingPort } from '../../../src/bot/index.ts';
 import { bandsPng, customerPhoto } from '../../helpers/colour-model.ts';
-import { OWNER_IDS, seedCatalog, startBotHarness, type BotHarness } from '../../helpers/bot-fixtures.ts';
+import { OWNER_IDS, seedCatalog, startBotHarness, TRAINABLE_CATALOG, type BotHarness } from '../../helpers/bot-fixtures.ts';
 
 let harness: BotHarness;
 let nextUser = 7000;
@@ -115,34 +110,48 @@ describe('owner catalog commands', () => {
     assert.deepEqual((await harness.assistant.stats.collect()).catalog, before.catalog);
   });
 
-  test('/train says training is not available yet', async () => {
+  test('owner input is checked strictly and echoed within limits; Cyrillic names get a SKU', async () => {
     const owner = harness.owner(3);
-    owner.sendText('/train');
-    assert.match((await owner.answer()).text, /Training arrives with the training issue/);
+    for (const command of ['/stock COAT-PURPLE 0x10', '/stock COAT-PURPLE 1e3', '/stock COAT-PURPLE 99999999999']) {
+      owner.sendText(command);
+      assert.match((await owner.answer()).text, /Not changed: stock must be/, command);
+    }
+    assert.notEqual((await harness.assistant.catalog.findProduct('COAT-PURPLE'))?.stock, 16);
+    owner.sendPhoto(await bandsPng(['#654321']), { caption: '/add Красное\u200B платье\u202E | 10 | Платья | 1e3' });
+    assert.match((await owner.answer()).text, /Nothing was stored: stock must be/);
+    owner.sendPhoto(await bandsPng(['#654321']), { caption: '/add Красное\u200B платье\u202E | 1 990 | Платья | 2' });
+    assert.match((await owner.answer()).text, /Nothing was stored: price must be/);
+    owner.sendPhoto(await bandsPng(['#654321']), { caption: '/add Красное\u200B платье\u202E | 1990 | Платья | 2' });
+    const added = (await owner.answer()).text;
+    assert.match(added, /Added Красное платье\n/);
+    assert.match(added, /SKU: Krasnoe-plate/);
+    assert.equal((await harness.assistant.catalog.findProduct('Krasnoe-plate'))?.name, 'Красное платье', 'invisible characters are not stored');
+    owner.sendText(`/remove ${'X'.repeat(4090)}`);
+    const reply = (await owner.answer()).text;
+    assert.ok(reply.length < 200, 'the unknown SKU is echoed shortened');
+    assert.match(reply, /No product with SKU X+…/);
+  });
+
+  test('commands addressed to another bot are ignored', async () => {
+    const owner = harness.owner(3);
+    const before = (await harness.assistant.stats.collect()).catalog.products;
+    owner.sendPhoto(await bandsPng(['#abcdef']), { caption: '/add Other | 1 | Hats | 1 | OTHER-BOT' });
+    assert.match((await owner.answer()).text, /Added Other/);
+    owner.sendPhoto(await bandsPng(['#abcdef']), { caption: '/add@someone_else_bot Other | 1 | Hats | 1 | OTHER-BOT-2' });
+    owner.sendText('/stock@someone_else_bot COAT-PURPLE 1');
+    owner.sendText('/help');
+    const answer = await owner.answer();
+    assert.match(answer.text, /How to search/, 'the first reply after the foreign commands is /help\'s');
+    assert.equal(answer.calls.filter((call) => call.method === 'sendMessage').length, 1);
+    assert.equal(await harness.assistant.catalog.findProduct('OTHER-BOT-2'), undefined);
+    assert.equal((await harness.assistant.stats.collect()).catalog.products, before + 1);
   });
 });
 
-describe('/stats', () => {
+describe('/stats and /train', () => {
   let fresh: BotHarness;
-  let running = false;
-  const training: TrainingPort = {
-    isRunning: () => running,
-    startTraining(onProgress) {
-      running = true;
-      onProgress(0.5);
-      running = false;
-      return Promise.resolve({ summary: 'accuracy 91.0%, promoted', charts: chartFiles });
-    },
-  };
-  const chartFiles: string[] = [];
   before(async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'shoplens-charts-'));
-    for (const name of ['curves.png', 'confusion.png']) {
-      const file = path.join(dir, name);
-      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } }).png().toFile(file);
-      chartFiles.push(file);
-    }
-    fresh = await startBotHarness({ training });
+    fresh = await startBotHarness();
     await seedCatalog(fresh.assistant);
   });
   after(() => fresh.close());
@@ -176,16 +185,34 @@ describe('/stats', () => {
     assert.match(String(chart.params.caption), /Searches per day/);
   });
 
-  test('/train runs a plugged-in training port and reports the result', async () => {
-    const owner = fresh.owner(1);
+});
+
+describe('/train', () => {
+  let trainable: BotHarness;
+  before(async () => {
+    trainable = await startBotHarness();
+    await seedCatalog(trainable.assistant, TRAINABLE_CATALOG);
+  });
+  after(() => trainable.close());
+
+  test('/train runs in the background: the chat keeps answering, a second /train is refused, then the verdict and charts', async () => {
+    const owner = trainable.owner(1);
     owner.sendText('/train');
     assert.match((await owner.answer()).text, /Training started/);
-    const done = await owner.next((call) => call.method === 'editMessageText');
-    assert.match(String(done.params.text), /Training finished: accuracy 91\.0%, promoted/);
+    owner.sendText('/train');
+    assert.match((await owner.answer()).text, /Training is already running/);
+    owner.sendText('/help');
+    const help = await owner.answer();
+    assert.match(help.text, /How to search/);
+    const done = await owner.next((call) => call.method === 'editMessageText' && !/Training…/.test(String(call.params.text)), 60_000);
+    assert.ok(help.message.index < done.index, '/help was answered while the training ran');
+    assert.match(String(done.params.text), /Training finished: best head on \d+ categories: validation accuracy \d+\.\d% — (promoted|kept)/);
     const album = await owner.next((call) => call.method === 'sendMediaGroup');
     const pngs = [...album.files.values()];
     assert.equal(pngs.length, 2, 'curves and confusion matrix');
     assert.ok(pngs.every((png) => png.subarray(1, 4).toString() === 'PNG'));
+    owner.sendText('/stats');
+    assert.match((await owner.answer()).text, /Category head: best, validation accuracy/);
   });
 });
 

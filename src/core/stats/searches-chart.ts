@@ -1,44 +1,15 @@
 /**
- * `/stats`: the owner's numbers as text, and a bar chart of searches per day rendered as SVG and
- * rasterized with sharp (no native canvas needed).
+ * A bar chart of searches per day, drawn as SVG and rasterized with sharp (no native canvas), for
+ * the chat `/stats` answer.
  */
 import sharp from 'sharp';
-import type { ShopStats } from '../../core/stats/stats-service.ts';
-import type { CategoryCount, DailySearches } from '../../db/repositories/search-insights.ts';
-import type { Translate } from '../../core/conversation/i18n/translator.ts';
-import { formatMs, formatPercent } from './format.ts';
-
-/** The `/stats` message. */
-export function statsText(stats: ShopStats, topCategories: readonly CategoryCount[], t: Translate): string {
-  const { catalog, searches, backbone } = stats;
-  const none = t('stats_none');
-  const head = stats.classifier
-    ? t('stats_classifier', { recipe: stats.classifier.recipe, accuracy: `${(stats.classifier.valAccuracy * 100).toFixed(1)}%`, date: stats.classifier.createdAt.toISOString().slice(0, 10) })
-    : t('stats_classifier_none');
-  const text = t('stats', {
-    products: catalog.products,
-    active: catalog.activeProducts,
-    inStock: catalog.inStock,
-    images: catalog.images,
-    last24h: searches.last24h,
-    last7d: searches.last7d,
-    total: searches.total,
-    noMatch: searches.noMatch,
-    noMatchRate: formatPercent(searches.noMatch, searches.total),
-    p50: formatMs(searches.imageLatencyP50Ms, none),
-    p95: formatMs(searches.imageLatencyP95Ms, none),
-    topCategories: topCategories.length === 0 ? none : topCategories.map((entry) => `${entry.category} (${entry.searches})`).join(', '),
-    modelId: backbone.modelId,
-    pretrained: t(backbone.pretrained ? 'stats_pretrained' : 'stats_generated'),
-  });
-  return `${text}\n${head}`;
-}
+import type { DailySearches } from '../../db/repositories/search-insights.ts';
 
 const WIDTH = 720;
 const HEIGHT = 360;
 const MARGIN = { top: 30, right: 20, bottom: 50, left: 50 };
 
-/** SVG bar chart of searches per day (UTC), oldest on the left. */
+/** SVG bar chart of searches per day (UTC), oldest on the left; 720×360 px. */
 export function searchesChartSvg(days: readonly DailySearches[], title: string): string {
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
@@ -60,7 +31,7 @@ ${bars.join('\n')}
 </svg>`;
 }
 
-/** The chart as PNG bytes. */
+/** The chart as PNG bytes (720×360 px). */
 export async function searchesChartPng(days: readonly DailySearches[], title: string): Promise<Buffer> {
   return sharp(Buffer.from(searchesChartSvg(days, title))).png().toBuffer();
 }

@@ -1,5 +1,5 @@
-/** Locale-aware formatting of prices, sizes and durations for chat texts. */
-import type { Language } from '../../core/conversation/i18n/translator.ts';
+/** Locale-aware formatting of prices, sizes and durations for every channel's texts. */
+import type { Language } from './i18n/translator.ts';
 
 const LOCALES: Readonly<Record<Language, string>> = { en: 'en-US', ru: 'ru-RU' };
 

@@ -1,17 +1,24 @@
 /**
  * Parsing the owner's `/add` caption: `Name | price | category | stock [| sku]`. The price may
  * carry an ISO currency code (`49.90 EUR` or `EUR 49.90`); without one the shop currency is used.
- * Without a SKU one is derived from the name, so `/add` with the same name adds another photo.
+ * Without a SKU one is derived from the name (transliterated), so `/add` with the same name adds
+ * another photo. Values are checked later by the catalog's one validator (`product-input.ts`).
  */
-import type { RawProductInput } from '../../core/catalog/product-input.ts';
+import { skuFromName, type RawProductInput } from '../catalog/product-input.ts';
 
 /** The parsed caption, or the problems that make it unusable (nothing is stored then). */
 export type AddCaption = { readonly ok: true; readonly input: RawProductInput } | { readonly ok: false; readonly problems: readonly string[] };
 
-/** Strips `/add` or `/add@bot` from the start of a caption; undefined when it is not an /add caption. */
-export function addArguments(caption: string | undefined): string | undefined {
-  const match = /^\/add(?:@\w+)?(?:\s+([\s\S]*))?$/i.exec(caption?.trim() ?? '');
-  return match ? (match[1] ?? '').trim() : undefined;
+/**
+ * Strips `/add` (or `/add@<botUsername>`) from the start of a caption; undefined when it is not an
+ * /add caption for this bot. `/add@other_bot` is addressed to another bot in the same group and ignored.
+ */
+export function addArguments(caption: string | undefined, botUsername?: string): string | undefined {
+  const match = /^\/add(?:@(\w+))?(?:\s+([\s\S]*))?$/i.exec(caption?.trim() ?? '');
+  if (!match) return undefined;
+  const addressee = match[1];
+  if (addressee !== undefined && botUsername !== undefined && addressee.toLowerCase() !== botUsername.toLowerCase()) return undefined;
+  return (match[2] ?? '').trim();
 }
 
 /** Parses the text after `/add`. */
@@ -32,14 +39,4 @@ function splitPrice(field: string, defaultCurrency: string): { price: string; cu
   const leading = /^([A-Za-z]{3})\s*(.+)$/.exec(field);
   if (leading) return { price: leading[2]!, currency: leading[1]! };
   return { price: field, currency: defaultCurrency };
-}
-
-/** `Red Dress №5` → `Red-Dress-5`; letters outside Latin are transliterated away, so may be empty (invalid). */
-export function skuFromName(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[^A-Za-z0-9]+|[-.]+$/g, '')
-    .replace(/-{2,}/g, '-')
-    .slice(0, 64);
 }
