@@ -13,15 +13,13 @@ import type { AddressInfo } from 'node:net';
 import { tokensMatch } from '../config/admin-token.ts';
 import type { Config } from '../config/index.ts';
 import type { Assistant } from '../core/assistant.ts';
-import { InvalidProductError, ModelMismatchError, ProductExistsError, UnknownProductError } from '../core/errors.ts';
+import { failureKind, imageRejectionIn } from '../core/conversation/index.ts';
+import { SearchLimiter } from '../core/conversation/rate-limiter.ts';
+import { InvalidProductError, ProductExistsError, UnknownProductError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { HeadNotUsableError, InvalidHyperparametersError, TrainingDataError } from '../core/training/index.ts';
-// Until the conversation core's failure mapping (failureKind) lands on main and replaces this import.
-// eslint-disable-next-line no-restricted-imports
-import { DatabaseUnavailableError } from '../db/database.ts';
 import { OperationalError } from '../domain/errors.ts';
 import { HttpProblem, errorResponse } from './http.ts';
-import { InterimConversation, InterimLimiter } from './interim-conversation.ts';
 import { adminTrainingRoutes } from './routes/admin-training.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { customerRoutes, type CustomerConversation } from './routes/customer.ts';
@@ -96,8 +94,8 @@ export function createWebApp(deps: WebAppDependencies): WebApp {
   app.notFound((c) => errorResponse(c, 404, 'Not found.'));
   app.use('/api/admin/*', requireOwner(deps.adminToken));
 
-  const conversation = deps.conversation ?? new InterimConversation(assistant);
-  const addressLimiter = new InterimLimiter(config.search.rateLimitPerMinute * ADDRESS_LIMIT_FACTOR);
+  const conversation = deps.conversation ?? assistant.conversation;
+  const addressLimiter = new SearchLimiter(config.search.rateLimitPerMinute * ADDRESS_LIMIT_FACTOR);
   app.route('/api', customerRoutes({ conversation, config, addressLimiter }));
   app.route('/api/admin/training', adminTrainingRoutes({ assistant, relay: training }));
   app.route('/api/admin', adminRoutes({ assistant, config }));
@@ -130,29 +128,19 @@ function failureResponse(error: Error, c: Context, logger: Logger): Response {
   if (error instanceof ProductExistsError) return errorResponse(c, 409, error.message);
   if (error instanceof HeadNotUsableError) return errorResponse(c, 409, error.message);
   if (error instanceof TrainingDataError || error instanceof InvalidHyperparametersError) return errorResponse(c, 422, error.message);
-  if (isImageRejection(error)) return errorResponse(c, 422, error.message);
-  const unavailable = causeOfType(error, DatabaseUnavailableError);
-  if (unavailable) {
-    logger.warn({ err: unavailable.message, path: c.req.path }, 'database unavailable');
+  const rejection = imageRejectionIn(error);
+  if (rejection) return errorResponse(c, 422, rejection.message);
+  const kind = failureKind(error);
+  if (kind === 'unavailable') {
+    logger.warn({ err: error.message, path: c.req.path }, 'database unavailable');
     return errorResponse(c, 503, 'The shop database is unavailable right now; try again in a minute.', { 'Retry-After': '60' });
   }
-  if (error instanceof ModelMismatchError || error instanceof OperationalError) {
+  if (kind === 'catalog-updating' || error instanceof OperationalError) {
     logger.warn({ err: error.message, path: c.req.path }, 'request refused');
     return errorResponse(c, 503, error.message);
   }
   logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
   return errorResponse(c, 500, 'Something went wrong on the server; the shop log has the details.');
-}
-
-function isImageRejection(error: Error): error is Error & { reason: string; source: string } {
-  return typeof (error as { reason?: unknown }).reason === 'string' && typeof (error as { source?: unknown }).source === 'string';
-}
-
-function causeOfType<T extends Error>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
-    if (current instanceof type) return current;
-  }
-  return undefined;
 }
 
 /** A listening server. */

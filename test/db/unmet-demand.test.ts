@@ -3,11 +3,19 @@
  * day, deleted after the retention period; a broken picture is logged, never thrown.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
 import sharp from 'sharp';
+import { loadConfig } from '../../src/config/index.ts';
+import { Assistant } from '../../src/core/assistant.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { THUMBNAIL_MAX_SIDE_PX, UnmetDemandService } from '../../src/core/unmet-demand/unmet-demand-service.ts';
 import type { Database } from '../../src/db/database.ts';
+import { openBotTestDatabase, seedCatalog } from '../helpers/bot-fixtures.ts';
+import { ColourHistogramModel, customerPhoto } from '../helpers/colour-model.ts';
 import { testEngines } from '../helpers/databases.ts';
 
 const DAY_MS = 86_400_000;
@@ -78,3 +86,25 @@ for (const engine of testEngines()) {
     });
   });
 }
+
+describe('unmet demand through the conversation core', () => {
+  it('records a thumbnail when any channel’s photo search ends in no match, and none for a match', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shoplens-unmet-'));
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, process.cwd());
+    const model = new ColourHistogramModel();
+    const assistant = await Assistant.create({ config, logger: pino({ level: 'silent' }), loadModel: () => Promise.resolve(model), db: await openBotTestDatabase() });
+    try {
+      await seedCatalog(assistant);
+      const telegram = { channel: 'telegram', userRef: '42', lang: 'en' } as const;
+      const matched = await assistant.conversation.searchByPhoto(telegram, await customerPhoto(['#ff0000']));
+      assert.equal(matched.kind, 'results');
+      const missed = await assistant.conversation.searchByPhoto({ ...telegram, channel: 'instagram' }, await customerPhoto(['#00ffff']));
+      assert.equal(missed.kind, 'no-match');
+      await assistant.unmetDemand.settled();
+      assert.deepEqual((await assistant.unmetDemand.recent(10)).map((photo) => photo.channel), ['instagram']);
+    } finally {
+      await assistant.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -8,7 +8,8 @@ import { ImageRepository } from '../../db/repositories/images.ts';
 import { ProductRepository, type ProductListItem, type ProductListQuery } from '../../db/repositories/products.ts';
 import type { Product, ProductImage, ProductInput } from '../../domain/catalog.ts';
 import { InvalidProductError, ProductExistsError, UnknownProductError } from '../errors.ts';
-import type { EmbeddingModel, ImageEmbedding, ImageRejection } from '../ports.ts';
+import { ImageRejectedError } from '../../ml/image-errors.ts';
+import type { EmbeddingModel, ImageEmbedding } from '../ports.ts';
 import type { ImageStore } from './image-store.ts';
 import type { ModelConsistency } from './model-consistency.ts';
 import { validateProductInput, type RawProductInput } from './product-input.ts';
@@ -122,7 +123,7 @@ export class CatalogService {
       try {
         embedded.push({ source: photo.source, original: photo.data, embedded: await model.embed(photo.data, photo.source) });
       } catch (error) {
-        if (!isRejection(error)) throw error;
+        if (!(error instanceof ImageRejectedError)) throw error;
         problems.push(error.message);
       }
     }
@@ -195,11 +196,6 @@ export class CatalogService {
 function orUnknown(sku: string, product: Product | undefined): Product {
   if (!product) throw new UnknownProductError(sku);
   return product;
-}
-
-/** The model's "cannot use this picture" error (a port, so recognised by shape). */
-function isRejection(error: unknown): error is ImageRejection {
-  return error instanceof Error && typeof (error as Partial<ImageRejection>).reason === 'string' && typeof (error as Partial<ImageRejection>).source === 'string';
 }
 
 function sameProduct(before: Product | undefined, after: Product): boolean {

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { Config } from '../../config/index.ts';
 import type { Assistant } from '../../core/assistant.ts';
 import { PRODUCT_SORTS, type ProductListItem } from '../../core/catalog/catalog-service.ts';
-import { skuFromFileName } from '../../core/catalog/product-input.ts';
+import { skuFromName } from '../../core/catalog/product-input.ts';
+import { formatMegabytes } from '../../core/conversation/index.ts';
 import { DASHBOARD_CHARTS } from '../../core/stats/dashboard.ts';
 import { statsRecord } from '../../core/stats/stats-record.ts';
 import type { Product } from '../../domain/catalog.ts';
@@ -110,7 +111,7 @@ export function adminRoutes(deps: { readonly assistant: Assistant; readonly conf
     '/products',
     bodyLimit({
       maxSize: config.images.maxBytes * 4 + 256 * 1024,
-      onError: (c) => tooLargeResponse(c, `The upload is too large: all photos together may be at most ${megabytes(config.images.maxBytes * 4)}.`),
+      onError: (c) => tooLargeResponse(c, `The upload is too large: all photos together may be at most ${formatMegabytes(config.images.maxBytes * 4)}.`),
     }),
     async (c) => {
       if (!isMultipart(c)) throw new HttpProblem(415, 'Send the product as multipart/form-data: fields name, price, category, stock (sku, currency, url, description optional) and one or more "photos".');
@@ -119,7 +120,7 @@ export function adminRoutes(deps: { readonly assistant: Assistant; readonly conf
       const field = (name: string) => (typeof form[name] === 'string' ? form[name] : undefined);
       const name = field('name');
       const raw = {
-        sku: field('sku') || (name ? skuFromFileName(name) : undefined),
+        sku: field('sku') || (name ? skuFromName(name) : undefined),
         name,
         description: field('description'),
         price: field('price'),
@@ -181,10 +182,6 @@ async function photosOf(value: unknown, maxBytes: number): Promise<{ data: Buffe
   const files = (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((item): item is File => item instanceof File);
   if (files.length > MAX_PHOTOS_PER_PRODUCT) throw new HttpProblem(422, `At most ${MAX_PHOTOS_PER_PRODUCT} photos per product; got ${files.length}.`);
   const tooLarge = files.find((file) => file.size > maxBytes);
-  if (tooLarge) throw new HttpProblem(413, `${tooLarge.name || 'a photo'} is ${megabytes(tooLarge.size)}; each photo may be at most ${megabytes(maxBytes)}.`);
+  if (tooLarge) throw new HttpProblem(413, `${tooLarge.name || 'a photo'} is ${formatMegabytes(tooLarge.size)}; each photo may be at most ${formatMegabytes(maxBytes)}.`);
   return Promise.all(files.map(async (file, index) => ({ data: Buffer.from(await file.arrayBuffer()), source: file.name || `photo ${index + 1}` })));
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

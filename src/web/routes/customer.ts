@@ -8,21 +8,18 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import type { Config } from '../../config/index.ts';
-import type { Asker, PictureSource, ProductCard, SearchAnswer } from '../../core/conversation/answers.ts';
-import { languageOf, translator, type Language } from '../../core/conversation/i18n/translator.ts';
+import {
+  formatMegabytes, languageOf, MAX_TEXT_QUERY_LENGTH, translator,
+  type Asker, type Conversation, type Language, type ProductCard, type SearchAnswer,
+} from '../../core/conversation/index.ts';
 import { clientAddress, sessionOf } from '../client.ts';
 import { HttpProblem, isJson, isMultipart, jsonBody, tooLargeResponse } from '../http.ts';
 import { mediaUrl } from './media.ts';
 
 /** What the customer routes need from the conversation core (`assistant.conversation`). */
-export interface CustomerConversation {
-  searchByPhoto(asker: Asker, picture: PictureSource, options?: { startedAt?: number }): Promise<SearchAnswer>;
-  searchByText(asker: Asker, text: string): Promise<SearchAnswer>;
-  moreLike(asker: Asker, imageId: number): Promise<SearchAnswer>;
-  showMore(asker: Asker, queryId: string, offset: number): Promise<SearchAnswer>;
-}
+export type CustomerConversation = Pick<Conversation, 'searchByPhoto' | 'searchByText' | 'moreLike' | 'showMore'>;
 
-/** A sliding-window limit per key (the core's limiter); here keyed by client address. */
+/** A sliding-window limit per key (the core's `SearchLimiter`); here keyed by client address. */
 export interface AddressLimiter {
   tryAcquire(key: string): { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
 }
@@ -37,7 +34,9 @@ export interface CustomerRouteDependencies {
 /** Multipart framing and the text fields around the photo, on top of `IMAGE_MAX_BYTES`. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
-const textSearchSchema = z.object({ text: z.string().trim().min(1, 'type what you are looking for').max(200, 'at most 200 characters') });
+const textSearchSchema = z.object({
+  text: z.string().trim().min(1, 'type what you are looking for').max(MAX_TEXT_QUERY_LENGTH, `at most ${MAX_TEXT_QUERY_LENGTH} characters`),
+});
 const moreSchema = z.union([
   z.object({ queryId: z.string().min(1).max(64), offset: z.number().int().min(1).max(1000) }).strict(),
   z.object({ moreLike: z.number().int().positive() }).strict(),
@@ -74,8 +73,8 @@ export function customerRoutes(deps: CustomerRouteDependencies): Hono {
       onError: (c) => {
         const t = translator(languageOfRequest(c));
         const declared = Number(c.req.header('content-length') ?? NaN);
-        const size = Number.isFinite(declared) ? megabytes(declared) : `> ${megabytes(config.images.maxBytes)}`;
-        return tooLargeResponse(c, t('too_large', { size, limit: megabytes(config.images.maxBytes) }));
+        const size = Number.isFinite(declared) ? formatMegabytes(declared) : `> ${formatMegabytes(config.images.maxBytes)}`;
+        return tooLargeResponse(c, t('too_large', { size, limit: formatMegabytes(config.images.maxBytes) }));
       },
     }),
     async (c) => {
@@ -172,8 +171,4 @@ function failure(c: Context, kind: string, status: ContentfulStatusCode, message
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
