@@ -36,6 +36,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
       const locale = options.locale ?? 'en-US';
       return browser.newContext({
         locale,
+        // Also makes screenshots deterministic: the chat scrolls without animation then.
+        reducedMotion: 'reduce',
         extraHTTPHeaders: { 'Accept-Language': locale },
         ...(options.phone ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 860 } }),
       });
@@ -46,10 +48,35 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
-/** Saves a full-page PNG as `test-artifacts/<name>.png` and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a PNG as `test-artifacts/<name>.png` and returns its path: the whole page, or only the
+ * viewport (pages with sticky header and composer, like the chat, look as a person sees them).
+ */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
   return file;
+}
+
+/**
+ * Controls and images a person cannot identify without sight: buttons, fields and links with no
+ * accessible name, images without an `alt` attribute. Returns a description of each.
+ */
+export async function unlabelled(page: Page): Promise<string[]> {
+  // A string, because this runs in the page (the project compiles without DOM types).
+  return page.evaluate<string[]>(`(() => {
+    const problems = [];
+    const named = (element) => {
+      const labelled = element.getAttribute('aria-label') || element.getAttribute('aria-labelledby') || element.getAttribute('title');
+      return Boolean(labelled && labelled.trim()) || (element.labels && element.labels.length > 0) || (element.textContent || '').trim() !== '';
+    };
+    for (const element of document.querySelectorAll('button, a[href], select, textarea, input:not([type="file"]):not([type="hidden"])')) {
+      if (!named(element)) problems.push(element.outerHTML.slice(0, 120));
+    }
+    for (const image of document.querySelectorAll('img')) {
+      if (!image.hasAttribute('alt')) problems.push(image.outerHTML.slice(0, 120));
+    }
+    return problems;
+  })()`);
 }

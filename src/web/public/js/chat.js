@@ -36,7 +36,13 @@ function App() {
   useEffect(() => {
     fetch('/api/shop').then((r) => r.json()).then(setShop).catch(() => setShop(null));
   }, []);
-  useEffect(() => endRef.current?.scrollIntoView({ block: 'end', behavior: 'smooth' }), [messages]);
+  useEffect(() => {
+    // A new answer is read from its top (the best match first); anything else keeps the end in view.
+    const last = document.querySelector('.messages > li:last-child');
+    const behavior = matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth';
+    if (last?.classList.contains('type-results')) last.scrollIntoView({ block: 'start', behavior });
+    else endRef.current?.scrollIntoView({ block: 'end', behavior });
+  }, [messages]);
 
   const append = (...items) => setMessages((list) => [...list, ...items]);
   const replace = (id, item) => setMessages((list) => list.map((m) => (m.id === id ? { ...item, id } : m)));
@@ -215,12 +221,12 @@ function Card({ card, busy, onMoreLike }) {
         ? html`<img src=${card.imageUrl} alt=${card.name} loading="lazy" width="320" height="320" />`
         : html`<div class="no-photo" aria-hidden="true"></div>`}
       <div class="card-body">
-        <h2 class="card-name"><span class="card-number">#${card.number}</span> ${card.name}</h2>
+        <h2 class="card-name"><span class="card-number">${t('card_number', { n: card.number })}</span> ${card.name}</h2>
         <p class="card-price">${card.priceText}</p>
         <p class=${`badge ${low ? 'badge-low' : 'badge-ok'}`}>${card.stockText}</p>
         <div class="card-actions">
           ${card.imageId !== null && html`
-            <button type="button" disabled=${busy} onClick=${() => onMoreLike(card)} aria-label=${`${t('more_like')}: ${card.name}`}>${t('more_like')}</button>`}
+            <button type="button" disabled=${busy} onClick=${() => onMoreLike(card)} aria-label=${`${t('more_like', { n: card.number })}: ${card.name}`}>${t('more_like', { n: card.number })}</button>`}
           ${card.url && html`<a href=${card.url} target="_blank" rel="noopener noreferrer">${t('open')}</a>`}
         </div>
       </div>
@@ -252,9 +258,11 @@ function Composer({ picture, text, busy, inputRef, onText, onChoose, onClear, on
           <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 8h3l2-3h6l2 3h3v11H4z"/><circle cx="12" cy="13" r="3.5"/></svg>
         </button>
         <label class="visually-hidden" for="query">${t('input')}</label>
-        <input id="query" ref=${inputRef} class="text-input" type="text" autocomplete="off" enterkeyhint="search" maxlength="200"
-          placeholder=${t('input')} value=${text} onInput=${(event) => onText(event.currentTarget.value)} />
-        <button type="submit" class="send" disabled=${busy || (!picture && text.trim() === '')}>${t('send')}</button>
+        <input id="query" ref=${inputRef} class="text-input" type="text" autocomplete="off" enterkeyhint="search" maxlength="100"
+          placeholder=${t('placeholder')} value=${text} onInput=${(event) => onText(event.currentTarget.value)} />
+        <button type="submit" class="icon-button send" disabled=${busy || (!picture && text.trim() === '')} aria-label=${t('send')} title=${t('send')}>
+          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z"/><path d="M11.5 13.5L20 4"/></svg>
+        </button>
       </div>
     </form>`;
 }
