@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,10 +21,11 @@ describe('npm start', () => {
   });
   after(async () => rm(work, { recursive: true, force: true }));
 
-  it('starts on the embedded database, reports readiness, and exits 0 on SIGTERM', async () => {
+  it('starts on the embedded database, serves the web chat and dashboard, prints the owner token once, and exits 0 on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, DATA_DIR: path.join(work, 'data'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'info', RETRAIN_ENABLED: 'false' },
+      // PORT=0: a free port, so the test does not collide with a ShopLens already on 3000.
+      env: { PATH: process.env.PATH, DATA_DIR: path.join(work, 'data'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'info', RETRAIN_ENABLED: 'false', PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
@@ -44,6 +45,13 @@ describe('npm start', () => {
     });
     assert.match(log, /"pretrained":false/);
     assert.match(log, /generated-tiny-seed3@/);
+    const url = /Customer chat: +(http:\/\/127\.0\.0\.1:\d+)\//.exec(log)?.[1];
+    assert.ok(url, log);
+    const token = /Admin token: +(\S+)/.exec(log)?.[1];
+    assert.equal(token, (await readFile(path.join(work, 'data', 'admin-token'), 'utf8')).trim());
+    assert.match(await (await fetch(`${url}/`)).text(), /<script type="module" src="\/assets\/js\/chat\.js">/);
+    assert.equal((await fetch(`${url}/api/admin/stats`)).status, 401);
+    assert.equal((await fetch(`${url}/api/admin/stats`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
     const exitCode = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     assert.equal(await exitCode, 0);
