@@ -25,7 +25,7 @@ export async function startWebChannel(
   const token = await loadOrCreateAdminToken(config.dataDir, config.web.adminToken);
   const { app } = createWebApp({ assistant, config, logger, adminToken: token.token, ...options });
   const server = await startWebServer(app, config);
-  logger.info({ url: server.url, dashboard: `${server.url}/admin` }, 'web chat and owner dashboard are listening');
+  logger.info({ chat: `${server.url}/`, dashboard: `${server.url}/admin` }, 'web chat and owner dashboard are listening');
   if (token.source === 'generated') {
     // Printed once, on the terminal only (not in the JSON log): the owner needs it to log in.
     process.stdout.write(
