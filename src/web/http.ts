@@ -42,6 +42,19 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
   return validated(schema, raw, 'body');
 }
 
+/**
+ * The request's multipart form (files as `File`s; repeated fields as arrays with `all`).
+ * @throws {HttpProblem} 400 when the body is not well-formed multipart.
+ */
+export async function formBody(c: Context, options: { all?: boolean } = {}): Promise<Record<string, string | File | (string | File)[]>> {
+  try {
+    return await c.req.parseBody({ all: options.all ?? false });
+  } catch (error) {
+    if (error instanceof HTTPException) throw error;
+    throw new HttpProblem(400, 'The upload is not well-formed multipart/form-data.');
+  }
+}
+
 /** Query-string parameters, validated. @throws {HttpProblem} 400 */
 export function queryParams<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
   return validated(schema, c.req.query(), 'query');

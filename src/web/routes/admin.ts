@@ -15,7 +15,7 @@ import { formatMegabytes } from '../../core/conversation/index.ts';
 import { DASHBOARD_CHARTS } from '../../core/stats/dashboard.ts';
 import { statsRecord } from '../../core/stats/stats-record.ts';
 import type { Product } from '../../domain/catalog.ts';
-import { HttpProblem, isMultipart, jsonBody, pathParams, queryParams, tooLargeResponse } from '../http.ts';
+import { formBody, HttpProblem, isMultipart, jsonBody, pathParams, queryParams, tooLargeResponse } from '../http.ts';
 import { mediaUrl } from './media.ts';
 
 /** Photos one new product may carry. */
@@ -115,7 +115,7 @@ export function adminRoutes(deps: { readonly assistant: Assistant; readonly conf
     }),
     async (c) => {
       if (!isMultipart(c)) throw new HttpProblem(415, 'Send the product as multipart/form-data: fields name, price, category, stock (sku, currency, url, description optional) and one or more "photos".');
-      const form = await c.req.parseBody({ all: true });
+      const form = await formBody(c, { all: true });
       const photos = await photosOf(form.photos, config.images.maxBytes);
       const field = (name: string) => (typeof form[name] === 'string' ? form[name] : undefined);
       const name = field('name');

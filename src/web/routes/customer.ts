@@ -13,7 +13,7 @@ import {
   type Asker, type Conversation, type Language, type ProductCard, type SearchAnswer,
 } from '../../core/conversation/index.ts';
 import { clientAddress, sessionOf } from '../client.ts';
-import { HttpProblem, isJson, isMultipart, jsonBody, tooLargeResponse } from '../http.ts';
+import { formBody, HttpProblem, isJson, isMultipart, jsonBody, tooLargeResponse } from '../http.ts';
 import { mediaUrl } from './media.ts';
 
 /** What the customer routes need from the conversation core (`assistant.conversation`). */
@@ -117,7 +117,7 @@ export function languageOfRequest(c: Context): Language {
 }
 
 async function uploadedPicture(c: Context, lang: Language): Promise<Buffer> {
-  const form = await c.req.parseBody();
+  const form = await formBody(c);
   const file = form.image;
   if (!(file instanceof File)) throw new HttpProblem(400, 'Attach the photo as the multipart field "image".');
   if (file.type !== '' && !file.type.startsWith('image/') && file.type !== 'application/octet-stream') {

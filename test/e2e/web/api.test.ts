@@ -176,6 +176,9 @@ describe('web API', () => {
     assert.deepEqual(await json<unknown>(badJson), { error: 'The body is not valid JSON.' });
     const empty = await search({ text: '   ' });
     assert.equal(empty.status, 400);
+    const torn = await fetch(`${h.url}/api/search`, { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=xyz' }, body: '--xyz\r\nContent-Disposition: form-da' });
+    assert.equal(torn.status, 400);
+    assert.match((await json(torn)).error, /not well-formed multipart/);
     const plain = await fetch(`${h.url}/api/search`, { method: 'POST', body: 'red dress' });
     assert.equal(plain.status, 415);
     const badMore = await fetch(`${h.url}/api/search/more`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ queryId: 'x', offset: -1 }) });
