@@ -23,7 +23,7 @@ export async function startWebChannel(
   options: Pick<WebAppDependencies, 'extraRoutes' | 'conversation'> = {},
 ): Promise<WebChannel> {
   const token = await loadOrCreateAdminToken(config.dataDir, config.web.adminToken);
-  const { app } = createWebApp({ assistant, config, logger, adminToken: token.token, ...options });
+  const { app, training } = createWebApp({ assistant, config, logger, adminToken: token.token, ...options });
   const server = await startWebServer(app, config);
   logger.info({ chat: `${server.url}/`, dashboard: `${server.url}/admin` }, 'web chat and owner dashboard are listening');
   if (token.source === 'generated') {
@@ -33,5 +33,12 @@ export async function startWebChannel(
         `  Admin token:      ${token.token}\n  (shown once; it is kept in ${config.dataDir}/admin-token, readable only by you)\n\n`,
     );
   }
-  return server;
+  return {
+    url: server.url,
+    async stop() {
+      // A run started from the dashboard must not outlive the database it writes to.
+      await training.stop();
+      await server.stop();
+    },
+  };
 }

@@ -30,9 +30,10 @@ interface Listener {
 export class TrainingRelay {
   private events: TrainingEvent[] = [];
   private running = false;
+  private current: { readonly abort: AbortController; readonly done: Promise<void> } | undefined;
   private readonly listeners = new Set<Listener>();
 
-  constructor(private readonly deps: { readonly training: TrainingService; readonly logger: Logger }) {}
+  constructor(private readonly deps: { readonly training: Pick<TrainingService, 'startTraining' | 'isRunning'>; readonly logger: Logger }) {}
 
   /** True while a run started here (or anywhere else in this process) is in progress. */
   busy(): boolean {
@@ -45,9 +46,11 @@ export class TrainingRelay {
     this.running = true;
     this.events = [];
     this.emit({ type: 'started', startedAt: new Date().toISOString() });
-    void this.deps.training
+    const abort = new AbortController();
+    const done = this.deps.training
       .startTraining({
         trigger: 'web',
+        signal: abort.signal,
         onFeatures: (done, total) => this.emitProgress({ type: 'progress', phase: 'features', done, total }),
         onEpoch: (m) => this.emitProgress({ type: 'progress', phase: 'epoch', epoch: m.epoch, epochs: m.epochs, trainLoss: m.trainLoss, valLoss: m.valLoss, valAccuracy: m.valAccuracy }),
       })
@@ -63,10 +66,20 @@ export class TrainingRelay {
       })
       .finally(() => {
         this.running = false;
+        this.current = undefined;
         for (const listener of this.listeners) listener.end();
         this.listeners.clear();
       });
+    this.current = { abort, done };
     return true;
+  }
+
+  /** Interrupts a run started here (shutdown) and waits until it has stopped; the run is recorded as failed. */
+  async stop(): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    current.abort.abort();
+    await current.done;
   }
 
   /**
