@@ -32,6 +32,21 @@ const idList = z
     return items.map(Number);
   });
 
+/** Plain HTTP only for loopback addresses (tests, a proxy on this machine): Meta fetches reply images from it. */
+const publicBaseUrl = z
+  .string()
+  .optional()
+  .refine((value) => value === undefined || isHttpsOrLoopback(new URL(value)), 'must be an https:// address (plain http only for localhost/127.0.0.1/[::1])')
+  .transform((value) => value?.replace(/\/+$/, ''));
+
+function isHttpsOrLoopback(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname));
+}
+
+/** The settings that turn the Instagram channel on; all or none must be set. */
+const INSTAGRAM_REQUIRED = ['INSTAGRAM_ACCESS_TOKEN', 'INSTAGRAM_APP_SECRET', 'INSTAGRAM_VERIFY_TOKEN', 'PUBLIC_BASE_URL'] as const;
+
 /** Environment variables, as strings, before validation. Names match `.env.example`. */
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -76,6 +91,14 @@ const environmentSchema = z.object({
   TELEGRAM_WEBHOOK_PORT: positiveInt(8443).pipe(z.number().max(65535)),
   ADMIN_IDS: idList,
   SEARCH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
+
+  PUBLIC_BASE_URL: optionalText.pipe(z.url().optional()).pipe(publicBaseUrl),
+  INSTAGRAM_ACCESS_TOKEN: optionalText.pipe(z.string().regex(/^\S{20,}$/, 'does not look like an Instagram access token (20+ characters, no spaces)').optional()),
+  INSTAGRAM_APP_SECRET: optionalText.pipe(z.string().regex(/^[0-9a-f]{16,}$/i, 'must be the app secret from App settings > Basic (hex digits)').optional()),
+  INSTAGRAM_VERIFY_TOKEN: optionalText.pipe(z.string().min(8, 'must be at least 8 characters (any string you also enter in the Meta app dashboard)').optional()),
+  INSTAGRAM_ACCOUNT_ID: optionalText.pipe(z.string().regex(/^(me|\d+)$/, 'must be the numeric Instagram professional account id, or "me"').optional()),
+  INSTAGRAM_API_ROOT: z.url().default('https://graph.instagram.com').transform((url) => url.replace(/\/+$/, '')),
+  INSTAGRAM_API_VERSION: z.string().trim().regex(/^v\d+\.\d+$/, 'must look like v25.0').default('v25.0'),
 
   RETRAIN_CRON: z.string().min(1).default('*/30 * * * *'),
   RETRAIN_ENABLED: booleanFlag.default(true),
@@ -143,6 +166,10 @@ export interface Config {
     readonly webhookPort: number;
     readonly adminIds: readonly number[];
   };
+  /** The shop's public HTTPS address (reverse proxy or tunnel), without a trailing slash. */
+  readonly publicBaseUrl: string | undefined;
+  /** Set when the Instagram channel is configured (token, app secret, verify token and public URL). */
+  readonly instagram: InstagramConfig | undefined;
   readonly training: {
     readonly cron: string;
     readonly enabled: boolean;
@@ -154,6 +181,23 @@ export interface Config {
     /** Cosine-similarity lead (0–2) that keeps an off-category product ahead of the predicted category. */
     readonly categoryRankMargin: number;
   };
+}
+
+export interface InstagramConfig {
+  /** Long-lived Instagram user access token (Instagram API with Instagram Login) or a Page token. */
+  readonly accessToken: string;
+  /** Signs webhook deliveries (`X-Hub-Signature-256`). */
+  readonly appSecret: string;
+  /** Echoed back during the webhook verification handshake. */
+  readonly verifyToken: string;
+  /** Instagram professional account id, or `me`. */
+  readonly accountId: string;
+  /** `https://graph.instagram.com` (Instagram Login) or `https://graph.facebook.com` (Facebook Login); no trailing slash. */
+  readonly apiRoot: string;
+  /** Graph API version, e.g. `v25.0`. */
+  readonly apiVersion: string;
+  /** Where Meta fetches product photos and posts the webhook. */
+  readonly publicBaseUrl: string;
 }
 
 /** Thrown when the environment is invalid; `problems` lists every bad variable, one line each. */
@@ -169,13 +213,23 @@ export class ConfigError extends Error {
  * @throws {ConfigError} listing every invalid variable at once.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const parsed = environmentSchema.safeParse(withoutEmptyValues(env));
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
-    );
-  }
+  const values = withoutEmptyValues(env);
+  const parsed = environmentSchema.safeParse(values);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)),
+    ...partialInstagramProblems(values),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(toConfig(parsed.data, cwd));
+}
+
+/** The Instagram channel needs all of {@link INSTAGRAM_REQUIRED}; some but not all is a mistake worth stopping for. */
+function partialInstagramProblems(values: Record<string, string>): string[] {
+  const present = INSTAGRAM_REQUIRED.filter((name) => name !== 'PUBLIC_BASE_URL' && values[name] !== undefined);
+  if (present.length === 0) return [];
+  const missing = INSTAGRAM_REQUIRED.filter((name) => values[name] === undefined);
+  if (missing.length === 0) return [];
+  return [`${missing.join(', ')}: required for the Instagram channel (${present.join(', ')} ${present.length === 1 ? 'is' : 'are'} set); set ${missing.length === 1 ? 'it' : 'them'} or unset all INSTAGRAM_* variables (README "Instagram")`];
 }
 
 function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -216,6 +270,8 @@ function toConfig(values: Environment, cwd: string): Config {
       webhookPort: values.TELEGRAM_WEBHOOK_PORT,
       adminIds: values.ADMIN_IDS,
     },
+    publicBaseUrl: values.PUBLIC_BASE_URL,
+    instagram: instagramConfig(values),
     training: {
       cron: values.RETRAIN_CRON,
       enabled: values.RETRAIN_ENABLED,
@@ -224,5 +280,19 @@ function toConfig(values: Environment, cwd: string): Config {
       categoryConfidenceThreshold: values.CATEGORY_CONFIDENCE_THRESHOLD,
       categoryRankMargin: values.CATEGORY_RANK_MARGIN,
     },
+  };
+}
+
+function instagramConfig(values: Environment): InstagramConfig | undefined {
+  const { INSTAGRAM_ACCESS_TOKEN: accessToken, INSTAGRAM_APP_SECRET: appSecret, INSTAGRAM_VERIFY_TOKEN: verifyToken, PUBLIC_BASE_URL: publicBaseUrl } = values;
+  if (!accessToken || !appSecret || !verifyToken || !publicBaseUrl) return undefined;
+  return {
+    accessToken,
+    appSecret,
+    verifyToken,
+    accountId: values.INSTAGRAM_ACCOUNT_ID ?? 'me',
+    apiRoot: values.INSTAGRAM_API_ROOT,
+    apiVersion: values.INSTAGRAM_API_VERSION,
+    publicBaseUrl,
   };
 }

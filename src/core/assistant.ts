@@ -9,6 +9,7 @@ import { openDatabase } from '../db/open.ts';
 import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
 import { CatalogVocabularyRepository } from '../db/repositories/catalog-vocabulary.ts';
 import { ImageRepository } from '../db/repositories/images.ts';
+import { InboundMessageRepository } from '../db/repositories/inbound-messages.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { DemoCatalog } from './catalog/demo-catalog.ts';
 import { executePlan } from './catalog/import-plan.ts';
@@ -22,6 +23,7 @@ import { ReindexService } from './catalog/reindex-service.ts';
 import type { Logger } from './logger.ts';
 import type { EmbeddingModel } from './ports.ts';
 import { Conversation } from './conversation/conversation.ts';
+import { InboundLedger } from './conversation/inbound-ledger.ts';
 import { OwnerDesk } from './conversation/owner-desk.ts';
 import { SearchService } from './search/search-service.ts';
 import { TextSearch } from './search/text-search.ts';
@@ -47,6 +49,8 @@ export class Assistant {
   readonly conversation: Conversation;
   /** Owners' chat actions: add, stock, price, remove, stats, train. */
   readonly owner: OwnerDesk;
+  /** Message ids webhook channels already took in, so a redelivered message is answered once. */
+  readonly inbound: InboundLedger;
   readonly catalog: CatalogService;
   readonly textSearch: TextSearch;
   readonly search: SearchService;
@@ -109,6 +113,7 @@ export class Assistant {
       searchesPerMinute: config.search.rateLimitPerMinute,
       unmetDemand: this.unmetDemand,
     });
+    this.inbound = new InboundLedger(new InboundMessageRepository(db), logger);
     this.owner = new OwnerDesk({ catalog: this.catalog, stats: this.stats, training: this.training.service, logger, currency: config.shop.currency });
   }
 

@@ -124,10 +124,12 @@ export interface TrainingEvents {
   onFinished(answer: OwnerAnswer): void | Promise<void>;
 }
 
-/** Bytes of a customer's picture, or why there are none (the channel's download limit). */
+/** Bytes of a customer's picture, or why there are none (the channel's download limit, or a link that served no image). */
 export type PictureBytes =
   | { readonly kind: 'ok'; readonly data: Buffer }
-  | { readonly kind: 'too-large'; readonly bytes: number; readonly limit: number };
+  | { readonly kind: 'too-large'; readonly bytes: number; readonly limit: number }
+  /** The channel could tell before downloading it all (e.g. from `Content-Type`) that this is no picture. */
+  | { readonly kind: 'not-an-image'; readonly contentType: string };
 
 /**
  * A picture as a channel hands it over: bytes already in memory (web upload), or a download the

@@ -60,6 +60,10 @@ export class Conversation {
       options.onAccepted?.();
       const bytes = await readPicture(picture);
       if (bytes.kind === 'too-large') return tooLarge(bytes, t);
+      if (bytes.kind === 'not-an-image') {
+        this.deps.logger.info({ channel: asker.channel, userRef: asker.userRef, contentType: bytes.contentType }, 'customer sent no picture');
+        return { kind: 'bad-image', text: t('bad_image'), reason: 'not-an-image' };
+      }
       const found = await this.embedAndSearch(asker, t, bytes.data, startedAt);
       if ('kind' in found) return found;
       const queryId = this.queries.remember(personKey(asker), { kind: 'photo', query: found.query });

@@ -8,5 +8,6 @@ export { AlbumCollector } from './album-collector.ts';
 export { Conversation, MAX_TEXT_QUERY_LENGTH, personKey, type ConversationDependencies, type PhotoOptions, type UnmetDemandRecorder } from './conversation.ts';
 export { describeError, failureKind, imageRejectionIn } from './failures.ts';
 export { formatMegabytes, formatPrice } from './format.ts';
+export { InboundLedger, type InboundLedgerOptions, type InboundStore } from './inbound-ledger.ts';
 export { LANGUAGES, languageOf, translator, type Language, type MessageKey, type Translate } from './i18n/translator.ts';
 export { OwnerDesk, type OwnerDeskDependencies, type TrainingRunner } from './owner-desk.ts';

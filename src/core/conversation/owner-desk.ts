@@ -60,6 +60,7 @@ export class OwnerDesk {
       if (bytes.kind === 'too-large') {
         return { kind: 'too-large', text: t('too_large', { size: formatMegabytes(bytes.bytes), limit: formatMegabytes(bytes.limit) }), bytes: bytes.bytes, limit: bytes.limit };
       }
+      if (bytes.kind === 'not-an-image') return { kind: 'bad-image', text: t('bad_image'), reason: 'not-an-image' };
       try {
         const saved = await this.deps.catalog.addProductWithPhoto(parsed.input, bytes.data, `${asker.channel}:/add by ${asker.userRef}`);
         this.deps.logger.info({ channel: asker.channel, userRef: asker.userRef, sku: saved.product.sku, kind: saved.kind }, 'product added from chat');
