@@ -63,8 +63,16 @@ async function startServices(assistant: Assistant, config: Config, logger: Logge
   const services: Service[] = [];
   const stopRetention = assistant.unmetDemand.startRetention();
   services.push({ name: 'unmet-demand-retention', stop: () => Promise.resolve(stopRetention()) });
-  const web = await startWebChannel(assistant, config, logger);
+  // Instagram's webhook is served by the web server, so the channel exists before the server starts
+  // and stops (answering deliveries in flight) before the server closes.
+  const instagram = config.instagram ? await startInstagram(assistant, { ...config, instagram: config.instagram }, logger) : undefined;
+  const web = await startWebChannel(assistant, config, logger, instagram ? {
+    extraRoutes: (app) => app.route(instagram.path, instagram.channel.routes()),
+    channelHealth: () => [instagram.channel.health()],
+  } : {});
   services.push({ name: 'web', stop: () => web.stop() });
+  if (instagram) services.push({ name: 'instagram', stop: () => instagram.channel.stop() });
+  else logger.info('INSTAGRAM_* settings are not set: no Instagram channel (see README "Instagram Direct")');
   if (config.training.enabled) {
     training.retrainJob.start(config.training.cron);
     services.push({ name: 'retrain-job', stop: () => training.retrainJob.stop() });
@@ -77,6 +85,11 @@ async function startServices(assistant: Assistant, config: Config, logger: Logge
     logger.info('TELEGRAM_BOT_TOKEN is not set: no Telegram channel (see README "Telegram bot")');
   }
   return services;
+}
+
+async function startInstagram(assistant: Assistant, config: Config & { instagram: NonNullable<Config['instagram']> }, logger: Logger) {
+  const { INSTAGRAM_WEBHOOK_PATH, startInstagramChannel } = await import('./instagram/index.ts');
+  return { path: INSTAGRAM_WEBHOOK_PATH, channel: await startInstagramChannel(assistant, config, logger) };
 }
 
 function installShutdown(assistant: Assistant, services: readonly Service[], logger: Logger): void {

@@ -20,7 +20,7 @@ export async function startWebChannel(
   assistant: Assistant,
   config: Config,
   logger: Logger,
-  options: Pick<WebAppDependencies, 'extraRoutes' | 'conversation'> = {},
+  options: Pick<WebAppDependencies, 'extraRoutes' | 'conversation' | 'channelHealth'> = {},
 ): Promise<WebChannel> {
   const token = await loadOrCreateAdminToken(config.dataDir, config.web.adminToken);
   const { app, training } = createWebApp({ assistant, config, logger, adminToken: token.token, ...options });

@@ -54,6 +54,11 @@ export interface WebAppDependencies {
    *   without internals; bodies are not size-limited for you: use `bodyLimit` from `hono/body-limit`.
    */
   readonly extraRoutes?: (app: Hono) => void;
+  /**
+   * The state of channels that run beside the web server (Instagram's last webhook, last send, last
+   * error, counters), shown on the dashboard and returned by `GET /api/admin/channels`.
+   */
+  readonly channelHealth?: () => readonly object[];
 }
 
 /** The assembled app, and the relay that owns background training started from the dashboard. */
@@ -98,7 +103,7 @@ export function createWebApp(deps: WebAppDependencies): WebApp {
   const addressLimiter = new SearchLimiter(config.search.rateLimitPerMinute * ADDRESS_LIMIT_FACTOR);
   app.route('/api', customerRoutes({ conversation, config, addressLimiter }));
   app.route('/api/admin/training', adminTrainingRoutes({ assistant, relay: training }));
-  app.route('/api/admin', adminRoutes({ assistant, config }));
+  app.route('/api/admin', adminRoutes({ assistant, config, channelHealth: deps.channelHealth ?? (() => []) }));
   app.route('/media', mediaRoutes({ store: assistant.store }));
   app.route('/', shopRoutes({ assistant, config }));
   deps.extraRoutes?.(app);

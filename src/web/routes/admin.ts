@@ -75,9 +75,11 @@ function listItemRecord(item: ProductListItem): Record<string, unknown> {
 }
 
 /** The owner routes (without training), mounted under `/api/admin`. */
-export function adminRoutes(deps: { readonly assistant: Assistant; readonly config: Config }): Hono {
+export function adminRoutes(deps: { readonly assistant: Assistant; readonly config: Config; readonly channelHealth: () => readonly object[] }): Hono {
   const { assistant, config } = deps;
   const app = new Hono();
+
+  app.get('/channels', (c) => c.json({ channels: deps.channelHealth() }));
 
   app.get('/stats', async (c) => {
     const [stats, demoProducts] = await Promise.all([assistant.stats.collect(), assistant.demo.loaded()]);

@@ -1,7 +1,7 @@
 // Overview: the shop's figures (the same as /stats), four charts rendered by the server, and the
 // demo catalog switch for a first start.
 import { html, useEffect, useState } from '/vendor/preact-htm.js';
-import { api, AuthImage, percent } from './api.js';
+import { api, AuthImage, percent, when } from './api.js';
 
 const CHARTS = [
   { name: 'searches', title: 'Searches per day, by channel' },
@@ -38,6 +38,7 @@ export function Overview({ go }) {
       </ul>
       <p class="muted model-line">Backbone <code>${stats.backboneModelId}</code>${' — '}${stats.pretrained ? 'pretrained on ImageNet' : html`<strong>generated weights</strong>: matches are only meaningful for near-identical photos`}${` · database ${stats.database}`}</p>
     </section>
+    <${Channels} version=${version} />
     <section aria-labelledby="charts-title">
       <h2 id="charts-title" class="subtitle">Last 30 days</h2>
       <div class="charts">
@@ -87,5 +88,27 @@ function DemoBox({ stats, onChange, go }) {
         <button type="button" onClick=${() => go('add')}>Add a product</button>
       </div>
       ${error && html`<p class="form-error" role="alert">${error}</p>`}
+    </section>`;
+}
+
+/** Channels running beside the web server (Instagram): when they last heard from and wrote to customers. */
+function Channels({ version }) {
+  const [channels, setChannels] = useState([]);
+  useEffect(() => {
+    api('/api/admin/channels').then((data) => setChannels(data.channels), () => setChannels([]));
+  }, [version]);
+  if (channels.length === 0) return null;
+  return html`
+    <section aria-labelledby="channels-title">
+      <h2 id="channels-title" class="subtitle">Channels</h2>
+      ${channels.map((health) => html`
+        <div class="panel channel-health" key=${health.channel}>
+          <h3>${health.channel === 'instagram' ? 'Instagram Direct' : health.channel}
+            ${health.lastError ? html` <span class="badge badge-out">problem</span>` : html` <span class="badge badge-ok">working</span>`}</h3>
+          <p class="muted">Last message from Meta: ${health.lastWebhookAt ? when(health.lastWebhookAt) : 'none yet'} ·
+            last reply sent: ${health.lastSentAt ? when(health.lastSentAt) : 'none yet'} ·
+            ${health.sent} sent, ${health.failed} failed, ${health.outsideWindow} too late (24-hour window), ${health.pending} in progress</p>
+          ${health.lastError && html`<p class="form-error">${when(health.lastError.at)}: ${health.lastError.message}</p>`}
+        </div>`)}
     </section>`;
 }
