@@ -84,7 +84,7 @@ function App() {
     if (picture) {
       const form = new FormData();
       form.append('image', picture.file, picture.file.name || 'photo.jpg');
-      const shown = { type: 'photo', url: picture.url };
+      const shown = { type: 'photo', url: picture.url, name: picture.file.name };
       setPicture(null);
       await ask(shown, '/api/search', form);
       return;
@@ -201,7 +201,7 @@ function Message({ message, busy, onMoreLike, onShowMore }) {
   return html`
     <li class=${`message from-${message.from} type-${message.type}`}>
       <span class="visually-hidden">${who}: </span>
-      ${message.type === 'photo' && html`<img class="sent-photo" src=${message.url} alt=${t('your_photo')} />`}
+      ${message.type === 'photo' && html`<${SentPhoto} message=${message} />`}
       ${message.type === 'searching' && html`<p class="searching" aria-busy="true"><span class="spinner" aria-hidden="true"></span>${t('searching')}</p>`}
       ${['text', 'advice', 'error'].includes(message.type) && html`<p role=${message.type === 'error' ? 'alert' : undefined}>${message.text}</p>`}
       ${message.type === 'results' && html`
@@ -211,6 +211,15 @@ function Message({ message, busy, onMoreLike, onShowMore }) {
         </ul>
         ${message.next && html`<button type="button" class="show-more" disabled=${busy} onClick=${() => onShowMore(message)}>${t('show_more')}</button>`}`}
     </li>`;
+}
+
+/** The customer's own photo in the conversation; a file the browser cannot show becomes its name. */
+function SentPhoto({ message }) {
+  const [broken, setBroken] = useState(false);
+  if (broken) {
+    return html`<p class="sent-file"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M21 12.5l-8.2 8.2a5.5 5.5 0 01-7.8-7.8l8.5-8.5a3.7 3.7 0 015.2 5.2l-8.5 8.5a1.8 1.8 0 01-2.6-2.6l7.9-7.9"/></svg>${message.name || t('your_photo')}</p>`;
+  }
+  return html`<img class="sent-photo" src=${message.url} alt=${t('your_photo')} onError=${() => setBroken(true)} />`;
 }
 
 function Card({ card, busy, onMoreLike }) {

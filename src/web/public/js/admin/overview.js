@@ -41,13 +41,14 @@ export function Overview({ go }) {
     <${Channels} version=${version} />
     <section aria-labelledby="charts-title">
       <h2 id="charts-title" class="subtitle">Last 30 days</h2>
+      ${stats.searches === 0 ? html`<p class="panel muted">No searches yet: the charts appear after the first customer search.</p>` : html`
       <div class="charts">
         ${CHARTS.map((chart) => html`
           <figure class="panel chart" key=${chart.name}>
             <figcaption>${chart.title}</figcaption>
             <${AuthImage} src=${`/api/admin/charts/${chart.name}.svg?days=30&v=${version}`} alt=${`Chart: ${chart.title}`} />
           </figure>`)}
-      </div>
+      </div>`}
     </section>`;
 }
 
