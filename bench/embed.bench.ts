@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/index.ts';
 import { Backbone } from '../src/ml/backbone.ts';
@@ -23,6 +24,7 @@ import { embedderOptionsFromConfig, ImageEmbedder, type ImageInput } from '../sr
 import { manifestPathFor, readManifest } from '../src/ml/manifest.ts';
 import { writeGeneratedModel } from '../src/ml/model-generator/index.ts';
 import { preprocessFile } from '../src/ml/preprocess.ts';
+import { reportFigure } from './support/summary.ts';
 
 const BENCH_DIR = resolve('.bench');
 const SEED = 42;
@@ -36,7 +38,9 @@ const PHOTO_SIZES: readonly [number, number][] = [
 /** Bump when the photo recipe changes so cached photos are regenerated. */
 const PHOTO_RECIPE = 'v2';
 
-const config = loadConfig();
+const { values: cli } = parseArgs({ options: { device: { type: 'string' } } });
+// `--device cuda` is ML_DEVICE=cuda for this run; the provider that actually ran is printed.
+const config = loadConfig(cli.device ? { ...process.env, ML_DEVICE: cli.device } : process.env);
 const imageCount = intFromEnv('BENCH_IMAGES', 96);
 const rounds = intFromEnv('BENCH_ROUNDS', 3);
 const decodeConcurrency = optionalIntFromEnv('BENCH_DECODE_CONCURRENCY');
@@ -228,6 +232,7 @@ async function main(): Promise<void> {
   const totalMegabytes = (await Promise.all(paths.map((p) => readFile(p)))).reduce((sum, b) => sum + b.length, 0) / 1e6;
 
   console.log(
+    `execution provider ${backbone.provider} (ML_DEVICE ${config.model.device}), ` +
     `cores ${availableParallelism()}, ML_THREADS ${config.model.threads} (0 = all), batch ${batchSize}, ` +
       `decode concurrency ${concurrencyUsed}, decoder nice ${embedder.decodeNiceness}, sharp.concurrency ${sharp.concurrency()}, ` +
       `UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, spinning ${allowSpinning ? 'on' : 'off'}, ` +
@@ -262,6 +267,10 @@ async function main(): Promise<void> {
   console.log(`raw onnxruntime : ${format(best(raw))}  (best of ${rounds})`);
   console.log(`end-to-end      : ${format(best(e2e))}  (best of ${rounds})`);
   console.log(`ratio e2e/raw   : ${ratio.toFixed(3)}  (median of per-round ratios)  target ≥ 0.90: ${ratio >= 0.9 ? 'PASS' : 'FAIL'}`);
+  reportFigure({
+    bench: 'bench:embed', name: `catalog embedding end to end (${paths.length} phone photos, ${backbone.provider})`, value: `${best(e2e).imagesPerSecond.toFixed(1)} img/s = ${ratio.toFixed(2)}×`,
+    baseline: `${best(raw).imagesPerSecond.toFixed(1)} img/s raw ONNX Runtime`, target: '≥ 0.90×', met: ratio >= 0.9,
+  });
   if (load > availableParallelism()) {
     console.log(`note: 1-minute load average ${load.toFixed(1)} on ${availableParallelism()} cores; other processes skew these numbers`);
   }

@@ -14,9 +14,30 @@ export interface TrainingSamples extends FeatureSet {
   readonly group: Int32Array;
 }
 
+/**
+ * Continue from a trained head instead of random weights: its layer and its feature
+ * standardization are kept, and a short, gentler run adapts them to the changed catalog.
+ */
+export interface WarmStart {
+  readonly head: ClassifierHead;
+  /** Most epochs of the warm run. */
+  readonly epochs: number;
+  /** Learning rate of the warm run (a fraction of the recipe's). */
+  readonly learningRate: number;
+  /** Early-stopping patience of the warm run. */
+  readonly patience: number;
+}
+
+/** Warm-run settings relative to a recipe: measured with bench:train (README, "Benchmarks"). */
+export function warmStartFor(head: ClassifierHead, h: Hyperparameters): WarmStart {
+  return { head, epochs: Math.min(h.epochs, 12), learningRate: h.learningRate * 0.3, patience: Math.min(Math.max(h.patience, 1), 3) };
+}
+
 export interface TrainingJob {
   readonly categories: readonly string[];
   readonly hyperparameters: Hyperparameters;
+  /** Present when the active head can be continued (same backbone, categories and recipe). */
+  readonly warmStart?: WarmStart;
   readonly train: TrainingSamples;
   /** Original (un-augmented) validation images. */
   readonly validation: FeatureSet;
@@ -35,14 +56,21 @@ export interface TrainingOutput {
 
 /** Trains a head for `job`; `onEpoch` sees every epoch's train/validation loss and accuracy. */
 export function trainHead(job: TrainingJob, onEpoch?: (metrics: EpochMetrics) => void): TrainingOutput {
-  const h = job.hyperparameters;
+  const warm = job.warmStart;
+  const h: Hyperparameters = warm ? { ...job.hyperparameters, epochs: warm.epochs, learningRate: warm.learningRate, patience: warm.patience } : job.hyperparameters;
   const classes = job.categories.length;
-  const stats = h.standardize ? featureStatistics(job.train) : undefined;
+  // A warm start keeps the head's own standardization: its weights only make sense on it.
+  const warmStats = warm?.head.mean && warm.head.scale ? { mean: warm.head.mean, scale: warm.head.scale } : undefined;
+  const stats = h.standardize ? (warmStats ?? featureStatistics(job.train)) : undefined;
   const transform = (set: FeatureSet): FeatureSet => (stats ? { ...set, x: standardizeRows({ ...stats, dimension: set.dimension }, set.x) } : set);
   const { fitSet, monitor } = holdOut(transform(job.train), job.train.group, h);
   const validation = transform(job.validation);
   const classWeights = h.classBalanced ? balancedWeights(fitSet.y, classes) : undefined;
-  const fit = fitSoftmax(fitSet, validation, classes, { ...h, classWeights }, { ...(onEpoch ? { onEpoch } : {}), ...(monitor ? { monitor } : {}) });
+  const fit = fitSoftmax(fitSet, validation, classes, { ...h, classWeights }, {
+    ...(onEpoch ? { onEpoch } : {}),
+    ...(monitor ? { monitor } : {}),
+    ...(warm ? { initial: warm.head } : {}),
+  });
   const head: ClassifierHead = { ...fit.params, categories: job.categories, mean: stats?.mean, scale: stats?.scale };
   const final = evaluate(fit.params, validation);
   const confusion = confusionMatrix(validation.y, predictAll(fit.params, validation), classes);

@@ -228,17 +228,25 @@ export function evaluate(params: DenseParameters, set: FeatureSet): { loss: numb
 
 /**
  * Mini-batch training with per-epoch shuffling. `validation` is only measured (curves);
- * `monitor` (default: `validation`) drives early stopping.
+ * `monitor` (default: `validation`) drives early stopping; `initial` starts from given weights.
  */
 export function fitSoftmax(
   train: FeatureSet,
   validation: FeatureSet,
   classes: number,
   settings: OptimiserSettings,
-  hooks: { onEpoch?: (metrics: EpochMetrics) => void; monitor?: FeatureSet } = {},
+  hooks: { onEpoch?: (metrics: EpochMetrics) => void; monitor?: FeatureSet; initial?: DenseParameters } = {},
 ): FitResult {
   const random = seededRandom(settings.seed);
   const params = initDense(classes, train.dimension, random);
+  if (hooks.initial) {
+    // Warm start: continue from a trained layer of the same shape instead of random weights.
+    if (hooks.initial.classes !== classes || hooks.initial.dimension !== train.dimension) {
+      throw new RangeError(`initial weights are ${hooks.initial.classes}×${hooks.initial.dimension}, the task ${classes}×${train.dimension}`);
+    }
+    params.weights.set(hooks.initial.weights);
+    params.bias.set(hooks.initial.bias);
+  }
   const grad: DenseParameters = { classes, dimension: train.dimension, weights: new Float32Array(params.weights.length), bias: new Float32Array(classes) };
   const adam = new Adam([params.weights, params.bias]);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);

@@ -2,7 +2,6 @@
  * Builds the grammY bot: outgoing-call plugins, the locale middleware, per-chat ordering and
  * one Composer per feature. Starting and stopping it is `run.ts`'s job.
  */
-import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, type Transformer } from 'grammy';
@@ -20,9 +19,11 @@ import { startHelpFeature } from './features/start-help.ts';
 import { textSearchFeature } from './features/text-search.ts';
 import { trainFeature } from './features/train.ts';
 import { installMessageLimits } from './message-limits.ts';
+import { ApiRetryPolicy, type RetryPolicyOptions } from './services/api-retry.ts';
 import { InFlight } from './services/in-flight.ts';
 import { MediaSender } from './services/media-sender.ts';
 import { TelegramFiles } from './services/telegram-files.ts';
+import { UpdateDeduplicator } from './services/update-dedup.ts';
 
 /** Telegram's public Bot API; `TELEGRAM_API_ROOT` replaces it (self-hosted server, tests). */
 export const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -32,6 +33,8 @@ export interface CreateBotOptions {
   readonly botInfo?: UserFromGetMe;
   /** How long albums are collected; default 600 ms (`ALBUM_WINDOW_MS` in features/album-search.ts). */
   readonly albumWindowMs?: number;
+  /** Retry limits of outgoing calls (tests shorten them); see services/api-retry.ts. */
+  readonly retry?: RetryPolicyOptions;
 }
 
 /** A configured bot and the album collector that must be drained when it stops. */
@@ -40,6 +43,8 @@ export interface ShopBot {
   readonly albums: Pick<AlbumCollector<unknown>, 'drain'>;
   /** Updates being handled, for graceful stops. */
   readonly inFlight: InFlight;
+  /** Retry policy of outgoing calls; stopping the bot cancels its retries and requests. */
+  readonly retry: ApiRetryPolicy;
 }
 
 /**
@@ -50,13 +55,15 @@ export function createBot(deps: BotDependencies, options: CreateBotOptions = {})
   const { token, apiRoot = DEFAULT_API_ROOT } = deps.config.telegram;
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
   const bot = new Bot<BotContext>(token, { client: { apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
-  installApiPlugins(bot);
+  const retry = installApiPlugins(bot, deps.logger, options.retry);
   installMessageLimits(bot);
   const services = buildServices(deps, token, apiRoot);
   const albums = albumSearchFeature(services, options.albumWindowMs);
 
   const inFlight = new InFlight();
   bot.use(inFlight.middleware);
+  bot.use(new UpdateDeduplicator({ ledger: deps.assistant.inbound, logger: deps.logger }).middleware);
+  bot.use(retry.middleware);
   bot.use(sequentialize(chatKey));
   bot.use(localeMiddleware(deps.config.telegram.adminIds));
   bot.use(startHelpFeature());
@@ -67,22 +74,29 @@ export function createBot(deps: BotDependencies, options: CreateBotOptions = {})
   bot.use(textSearchFeature(services));
   bot.use(resultButtonsFeature(services));
   bot.use(fallbackFeature());
-  bot.catch(botErrorHandler(deps.logger));
-  return { bot, albums: albums.albums, inFlight };
+  bot.catch(botErrorHandler(deps.logger, retry));
+  return { bot, albums: albums.albums, inFlight, retry };
 }
 
 /**
- * Outgoing calls: throttled to Telegram's limits, retried on 429 (`retry_after`), 5xx and network
- * errors. auto-retry is installed last so it is the outermost transformer and a retried call
- * queues through the throttler again.
+ * Outgoing calls: throttled to Telegram's limits, retried by {@link ApiRetryPolicy} (429 always,
+ * 5xx and network errors only where repeating cannot duplicate a message, never past the
+ * update's deadline). The retry transformer is installed last so it is the outermost one and a
+ * retried call queues through the throttler again.
  */
-function installApiPlugins(bot: Bot<BotContext>): void {
+function installApiPlugins(bot: Bot<BotContext>, logger: BotDependencies['logger'], options: RetryPolicyOptions = {}): ApiRetryPolicy {
   bot.api.config.use(chatActionsUnthrottled(apiThrottler({
     // Per private chat a token bucket: bursts of 5 (one answer is an album plus a message of
     // buttons), refilled at one call per second — Telegram's "about 1 message/s per chat".
     out: { maxConcurrent: 1, reservoir: 5, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 5 },
   })));
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60 }));
+  const retry = new ApiRetryPolicy({
+    onRetry: (event) => logger.info(event, 'Telegram call failed; retrying'),
+    onGiveUp: (event) => logger.warn(event, 'Telegram call failed; not retried'),
+    ...options,
+  });
+  bot.api.config.use(retry.transformer);
+  return retry;
 }
 
 /** Chat actions are not messages and do not count against chat limits; queueing them would only delay answers. */

@@ -21,23 +21,34 @@ export function updateContext(ctx: BotContext | undefined): Record<string, unkno
   return { updateId: ctx.update.update_id, chatId: ctx.chat?.id, userId: ctx.from?.id };
 }
 
-/** Logs a handler failure and answers the customer; never throws, so one update cannot stop the bot. */
-export async function handleFailure(error: unknown, ctx: BotContext | undefined, logger: Logger): Promise<void> {
+/** Runs the apology's calls; the retry policy gives them one attempt each (the update's deadline has its retries). */
+export type ApologyScope = { finalAttempt<T>(work: () => Promise<T>): Promise<T> };
+
+/**
+ * Logs a handler failure and answers the customer; never throws, so one update cannot stop the
+ * bot. The apology gets a single attempt: a customer hears it within the answer deadline plus one
+ * request, and their chat is not held longer.
+ */
+export async function handleFailure(error: unknown, ctx: BotContext | undefined, logger: Logger, scope?: ApologyScope): Promise<void> {
   const key = apologyFor(error);
   const level = key === 'apology' ? 'error' : 'warn';
   logger[level]({ ...updateContext(ctx), err: describe(error), kind: key }, 'update failed');
   if (!ctx?.chat) return;
+  const chat = ctx;
+  const apologise = async () => {
+    if (chat.callbackQuery) await chat.answerCallbackQuery().catch(() => undefined);
+    await chat.reply(chat.t(key));
+  };
   try {
-    if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
-    await ctx.reply(ctx.t(key));
+    await (scope ? scope.finalAttempt(apologise) : apologise());
   } catch (replyError) {
     logger.warn({ ...updateContext(ctx), err: describe(replyError) }, 'could not send the apology');
   }
 }
 
 /** The `bot.catch` handler. */
-export function botErrorHandler(logger: Logger): (error: BotError<BotContext>) => Promise<void> {
-  return (error) => handleFailure(error.error, error.ctx, logger);
+export function botErrorHandler(logger: Logger, scope?: ApologyScope): (error: BotError<BotContext>) => Promise<void> {
+  return (error) => handleFailure(error.error, error.ctx, logger, scope);
 }
 
 /**

@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { ImportError } from '../core/catalog/import-report.ts';
+import { OperationalError } from '../domain/errors.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerClassify } from './commands/classify.ts';
 import { registerImport } from './commands/import.ts';
 import { registerModelHeads } from './commands/model-heads.ts';
@@ -49,7 +51,9 @@ async function runCommand(json: boolean, action: (context: CliContext) => Promis
 
 function reportFailure(error: unknown, json: boolean): number {
   const name = error instanceof Error ? error.name : '';
-  const code = EXPECTED_ERRORS.get(name) ?? (error instanceof ConfigError || error instanceof ImportError ? 2 : undefined);
+  const code = error instanceof OperationalError
+    ? error.exitCode
+    : EXPECTED_ERRORS.get(name) ?? (error instanceof ConfigError || error instanceof ImportError ? 2 : undefined);
   const message = error instanceof Error ? error.message : String(error);
   if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
   process.stderr.write(`Error: ${message}\n`);
@@ -70,6 +74,7 @@ export function buildProgram(): Command {
   registerModelHeads(registerModel(program, runCommand), runCommand);
   registerTrain(program, runCommand);
   registerClassify(program, runCommand);
+  registerBackup(program, runCommand);
   return program;
 }
 

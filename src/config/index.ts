@@ -66,6 +66,7 @@ const environmentSchema = z.object({
   IMAGE_MAX_PIXELS: positiveInt(50_000_000),
 
   SEARCH_TOP_K: positiveInt(5).pipe(z.number().max(50)),
+  SEARCH_INDEX: z.enum(['auto', 'memory', 'database']).default('auto'),
   SEARCH_MIN_SCORE: unitInterval(0.3),
   SEARCH_TEXT_MAX_EDITS: nonNegativeInt(2).pipe(z.number().max(3)),
   SHOP_CURRENCY: z
@@ -106,6 +107,12 @@ const environmentSchema = z.object({
   PROMOTION_TOLERANCE: z.coerce.number().min(0).max(100).default(1),
   CATEGORY_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
   CATEGORY_RANK_MARGIN: z.coerce.number().min(0).max(2).default(0.05),
+
+  SHUTDOWN_TIMEOUT_SECONDS: positiveInt(10).pipe(z.number().max(600)),
+  BACKUP_ENABLED: booleanFlag.default(true),
+  BACKUP_CRON: z.string().min(1).default('30 3 * * *'),
+  BACKUP_KEEP: positiveInt(7).pipe(z.number().max(1000)),
+  BACKUP_DIR: optionalText,
 });
 
 type Environment = z.infer<typeof environmentSchema>;
@@ -136,6 +143,8 @@ export interface Config {
   };
   readonly search: {
     readonly topK: number;
+    /** `memory`: in-memory index in a worker thread; `database`: SQL only; `auto`: memory on embedded PGlite. */
+    readonly index: Environment['SEARCH_INDEX'];
     /** Cosine similarity under which the best result counts as "no match". */
     readonly minScore: number;
     readonly rateLimitPerMinute: number;
@@ -180,6 +189,17 @@ export interface Config {
     readonly categoryConfidenceThreshold: number;
     /** Cosine-similarity lead (0–2) that keeps an off-category product ahead of the predicted category. */
     readonly categoryRankMargin: number;
+  };
+  /** Longest a SIGINT/SIGTERM shutdown may take, in milliseconds; the process exits by then even if something hangs. */
+  readonly shutdownTimeoutMs: number;
+  readonly backup: {
+    /** Daily automatic backups of the embedded database and photos while the assistant runs. */
+    readonly enabled: boolean;
+    readonly cron: string;
+    /** Automatic backups kept; older ones are deleted. */
+    readonly keep: number;
+    /** Absolute directory of automatic backups (default `DATA_DIR/backups`). */
+    readonly dir: string;
   };
 }
 
@@ -255,6 +275,7 @@ function toConfig(values: Environment, cwd: string): Config {
     images: { maxBytes: values.IMAGE_MAX_BYTES, maxPixels: values.IMAGE_MAX_PIXELS },
     search: {
       topK: values.SEARCH_TOP_K,
+      index: values.SEARCH_INDEX,
       minScore: values.SEARCH_MIN_SCORE,
       rateLimitPerMinute: values.SEARCH_RATE_LIMIT_PER_MINUTE,
       textMaxEdits: values.SEARCH_TEXT_MAX_EDITS,
@@ -279,6 +300,13 @@ function toConfig(values: Environment, cwd: string): Config {
       promotionTolerance: values.PROMOTION_TOLERANCE,
       categoryConfidenceThreshold: values.CATEGORY_CONFIDENCE_THRESHOLD,
       categoryRankMargin: values.CATEGORY_RANK_MARGIN,
+    },
+    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    backup: {
+      enabled: values.BACKUP_ENABLED,
+      cron: values.BACKUP_CRON,
+      keep: values.BACKUP_KEEP,
+      dir: path.resolve(cwd, values.BACKUP_DIR ?? path.join(values.DATA_DIR, 'backups')),
     },
   };
 }

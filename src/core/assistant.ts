@@ -3,6 +3,7 @@
  * by every channel (CLI, Telegram, web chat, Instagram). It knows nothing about any channel and
  * hands channels services only — never the database itself.
  */
+import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/open.ts';
@@ -10,6 +11,7 @@ import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
 import { CatalogVocabularyRepository } from '../db/repositories/catalog-vocabulary.ts';
 import { ImageRepository } from '../db/repositories/images.ts';
 import { InboundMessageRepository } from '../db/repositories/inbound-messages.ts';
+import { BackupService } from './backup/backup-service.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
 import { DemoCatalog } from './catalog/demo-catalog.ts';
 import { executePlan } from './catalog/import-plan.ts';
@@ -25,6 +27,7 @@ import type { EmbeddingModel } from './ports.ts';
 import { Conversation } from './conversation/conversation.ts';
 import { InboundLedger } from './conversation/inbound-ledger.ts';
 import { OwnerDesk } from './conversation/owner-desk.ts';
+import { EmbeddingIndex } from './search/in-memory-index/embedding-index.ts';
 import { SearchService } from './search/search-service.ts';
 import { TextSearch } from './search/text-search.ts';
 import { DashboardStats } from './stats/dashboard.ts';
@@ -61,6 +64,8 @@ export class Assistant {
   readonly store: ImageStore;
   /** Messenger ids of uploaded product photos (Telegram `file_id`s). */
   readonly mediaIds: MediaIdCache;
+  /** Backups of the embedded database, photos and heads (`backup` command, scheduled backups). */
+  readonly backups: BackupService;
   /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
   readonly training: TrainingComponents;
   /** Thumbnails of customer photos that found no match, for the owner's gallery. */
@@ -69,6 +74,9 @@ export class Assistant {
   readonly demo: DemoCatalog;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
   private consistencyPromise: Promise<ModelConsistency> | undefined;
+  private indexPromise: Promise<EmbeddingIndex | undefined> | undefined;
+  /** When opening the in-memory index last failed (ms since epoch); it is retried a minute later. */
+  private indexFailedAt = 0;
 
   private constructor(
     readonly config: Config,
@@ -79,7 +87,10 @@ export class Assistant {
     this.store = new ImageStore(config.dataDir);
     const model = () => this.model();
     const consistency = () => this.consistency();
-    this.catalog = new CatalogService({ db, store: this.store, model, consistency });
+    const warn = (details: object, message: string) => logger.warn(details, message);
+    // Catalog writes made here reach the index at once; anyone else's at the next search.
+    const onCatalogChanged = () => void this.indexPromise?.then((index) => index?.syncSoon());
+    this.catalog = new CatalogService({ db, store: this.store, model, consistency, onChanged: onCatalogChanged });
     this.training = createTrainingComponents({ db, model, config, warn: (message) => logger.warn(message) });
     this.search = new SearchService({
       db,
@@ -88,14 +99,17 @@ export class Assistant {
       minScore: config.search.minScore,
       classifier: this.training.classifier,
       ranking: { threshold: config.training.categoryConfidenceThreshold, margin: config.training.categoryRankMargin },
+      index: () => this.searchIndex(),
+      warn,
     });
     this.stats = new StatsService({ db, backbone: async () => {
       const loaded = await this.model();
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
     this.dashboard = new DashboardStats({ db });
-    this.reindexer = new ReindexService({ db, store: this.store, model });
-    this.demo = new DemoCatalog({ db, catalog: this.catalog, store: this.store, model, currency: config.shop.currency });
+    this.reindexer = new ReindexService({ db, store: this.store, model, onChanged: onCatalogChanged });
+    this.backups = new BackupService({ db, dataDir: config.dataDir, modelsDir: path.dirname(config.model.path) });
+    this.demo = new DemoCatalog({ db, catalog: this.catalog, store: this.store, model, currency: config.shop.currency, onChanged: onCatalogChanged });
     this.unmetDemand = new UnmetDemandService({ db, logger, retentionDays: config.unmetDemand.retentionDays, maxPixels: config.images.maxPixels });
     this.mediaIds = new MediaIdCache(db);
     this.textSearch = new TextSearch({
@@ -128,6 +142,17 @@ export class Assistant {
     return new Assistant(deps.config, db, deps.logger, deps.loadModel);
   }
 
+  /**
+   * Uses a backbone whose loading the caller started already (start-up loads it while the
+   * database opens), instead of loading it on first use. Ignored when a model is already loading.
+   */
+  adoptModel(loading: Promise<ClosableEmbeddingModel>): void {
+    this.modelPromise ??= loading.catch((error: unknown) => {
+      this.modelPromise = undefined;
+      throw error;
+    });
+  }
+
   /** The backbone, loaded once; concurrent callers share one load. */
   model(): Promise<ClosableEmbeddingModel> {
     this.modelPromise ??= this.loadModel().catch((error: unknown) => {
@@ -135,6 +160,32 @@ export class Assistant {
       throw error;
     });
     return this.modelPromise;
+  }
+
+  /** True when photo searches go through the in-memory index (`SEARCH_INDEX`, `auto` = on the embedded database). */
+  get usesMemoryIndex(): boolean {
+    const policy = this.config.search.index;
+    return policy === 'memory' || (policy === 'auto' && this.db.engine === 'pglite');
+  }
+
+  /**
+   * The in-memory search index, opened (and loaded) on first use; undefined when the configuration
+   * searches the database, or while the index cannot be opened (searches then use the database
+   * and opening is retried a minute later).
+   */
+  searchIndex(): Promise<EmbeddingIndex | undefined> {
+    if (!this.usesMemoryIndex) return Promise.resolve(undefined);
+    if (this.indexPromise === undefined && Date.now() - this.indexFailedAt > 60_000) {
+      this.indexPromise = this.model()
+        .then((model) => EmbeddingIndex.open({ db: this.db, modelId: model.modelId, dimension: model.dimension, warn: (d, m) => this.logger.warn(d, m) }))
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'in-memory search index unavailable; searching the database directly');
+          this.indexFailedAt = Date.now();
+          this.indexPromise = undefined;
+          return undefined;
+        });
+    }
+    return this.indexPromise ?? Promise.resolve(undefined);
   }
 
   private consistency(): Promise<ModelConsistency> {
@@ -178,6 +229,9 @@ export class Assistant {
     this.modelPromise = undefined;
     if (model) await (await model.catch(() => undefined))?.close();
     await this.unmetDemand.settled();
+    const index = this.indexPromise;
+    this.indexPromise = undefined;
+    if (index) await (await index)?.close();
     await this.db.close();
   }
 }

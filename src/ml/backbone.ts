@@ -49,8 +49,18 @@ export interface BackboneLoadOptions {
   threads: number;
   /** See {@link InferenceSessionSettings.allowSpinning}; default false. */
   allowSpinning?: boolean;
+  /** Most customer photos run together as one batch (default 8, `ML_BATCH_SIZE`). */
+  maxBatch?: number;
+  /** Keep ONNX Runtime's CPU memory arena (see execution-provider.ts); default false. */
+  memoryArena?: boolean;
   logger: WarnLogger;
 }
+
+/**
+ * `interactive`: a customer is waiting; runs before queued bulk work and is merged with other
+ * interactive requests. `bulk`: catalog embedding (import, reindex, training), in order.
+ */
+export type InferencePriority = 'interactive' | 'bulk';
 
 /**
  * A loaded backbone. `run` turns a batch of preprocessed images into raw pooled features.
@@ -102,17 +112,23 @@ export class Backbone {
     const path = resolve(modelPath);
     await assertModelFile(path);
     const manifest = await readManifest(path);
-    const actual = await sha256OfFile(path);
-    if (actual !== manifest.sha256) {
-      throw new ModelMismatchError(
-        path,
-        `model file does not match its manifest (file sha256 ${actual.slice(0, 12)}…, manifest ${manifest.sha256.slice(0, 12)}…); ` +
-          `re-run ${rerunHint(manifest, path)}`,
-      );
-    }
-    const host = WorkerSession.start();
+    const host = WorkerSession.start(options.maxBatch ?? 8);
     try {
-      const { session, provider } = await openWithFallback((sessionOptions) => host.open(path, sessionOptions), options);
+      // Hashing (libuv thread) and opening the session (worker) overlap: start-up pays for the slower one only.
+      const [hashed, opened] = await Promise.allSettled([
+        sha256OfFile(path),
+        openWithFallback((sessionOptions) => host.open(path, sessionOptions), options),
+      ]);
+      if (hashed.status === 'rejected') throw hashed.reason;
+      if (hashed.value !== manifest.sha256) {
+        throw new ModelMismatchError(
+          path,
+          `model file does not match its manifest (file sha256 ${hashed.value.slice(0, 12)}…, manifest ${manifest.sha256.slice(0, 12)}…); ` +
+            `re-run ${rerunHint(manifest, path)}`,
+        );
+      }
+      if (opened.status === 'rejected') throw opened.reason;
+      const { session, provider } = opened.value;
       assertContract(path, manifest, session);
       return new Backbone(path, manifest, provider, host);
     } catch (error) {
@@ -125,9 +141,10 @@ export class Backbone {
    * Runs the network on `count` images.
    * @param batch at least `count·3·S·S` float32 values: `[count, 3, S, S]` NCHW, normalized.
    *   Only the first `count` images are read, so a reused, larger buffer is fine.
+   * @param priority see {@link InferencePriority}; default `bulk`.
    * @returns a fresh `count·dimension` Float32Array: row i holds image i's raw pooled features.
    */
-  async run(batch: Float32Array, count: number): Promise<Float32Array> {
+  async run(batch: Float32Array, count: number, priority: InferencePriority = 'bulk'): Promise<Float32Array> {
     const size = this.inputSize;
     const needed = count * this.imageLength;
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
@@ -135,7 +152,7 @@ export class Backbone {
       throw new RangeError(`batch holds ${batch.length} values, ${count} images of 3×${size}×${size} need ${needed}`);
     }
     // A copy goes to the worker so the caller may refill its buffer while inference runs.
-    const output = await this.session.run(this.manifest.inputName, this.manifest.outputName, batch.slice(0, needed), [count, 3, size, size]);
+    const output = await this.session.run(this.manifest.inputName, this.manifest.outputName, batch.slice(0, needed), [count, 3, size, size], priority);
     // [N, 2048] and torchvision exports' [N, 2048, 1, 1] hold the same values; only the count matters.
     if (output.data.length !== count * this.dimension) {
       throw new ModelMismatchError(
@@ -241,19 +258,24 @@ interface WorkerReply {
  * Code of the inference worker. onnxruntime-node's `session.run` is synchronous C++ behind a
  * promise: it blocks its thread for the whole forward pass (≈0.6 s for a batch of 8 on 2 cores).
  * On the main thread that would freeze the bot and stall the image decoding the embedder wants
- * to overlap with inference, so the session lives here. Plain CommonJS evaluated from a string,
- * because the app runs TypeScript through tsx and a worker file would need the loader too.
+ * to overlap with inference, so the session lives here. The worker also schedules: customers'
+ * photos (interactive) go before catalog batches (bulk), and those that arrived while the network
+ * was busy are run as one batch — micro-batching without a timer, so a lone photo never waits.
+ * Plain CommonJS evaluated from a string, because the app runs TypeScript through tsx and a
+ * worker file would need the loader too.
  */
 const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
+const maxBatch = workerData.maxBatch;
 let session = null;
-let queue = Promise.resolve();
+const jobs = [];
+let pumping = false;
 const describe = (list) => list.map((m) => m.isTensor
   ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] }
   : { name: m.name, isTensor: false });
-const operations = {
+const controls = {
   async open({ model, options }) {
     if (session) await session.release();
     session = null;
@@ -263,29 +285,81 @@ const operations = {
       inputMetadata: describe(session.inputMetadata), outputMetadata: describe(session.outputMetadata),
     } };
   },
-  async run({ inputName, outputName, data, dims }) {
-    if (!session) throw new Error('no session is open');
-    const outputs = await session.run({ [inputName]: new ort.Tensor('float32', data, dims) }, [outputName]);
-    const output = outputs[outputName];
-    if (!output || !(output.data instanceof Float32Array)) throw new Error('output "' + outputName + '" is not a float32 tensor');
-    const copy = output.data.slice();
-    return { value: { data: copy, dims: [...output.dims] }, transfer: [copy.buffer] };
-  },
   async release() {
     if (session) await session.release();
     session = null;
     return { value: null };
   },
 };
-parentPort.on('message', ({ id, type, args }) => {
-  queue = queue.then(async () => {
-    try {
-      const { value, transfer } = await operations[type](args);
-      parentPort.postMessage({ id, ok: true, result: value }, transfer || []);
-    } catch (error) {
-      parentPort.postMessage({ id, ok: false, message: error instanceof Error ? error.message : String(error) });
+const reply = (id, value, transfer) => parentPort.postMessage({ id, ok: true, result: value }, transfer || []);
+const fail = (id, error) => parentPort.postMessage({ id, ok: false, message: error instanceof Error ? error.message : String(error) });
+// Interactive requests (one customer photo each) that arrived while the network was busy run
+// together as one batch, ahead of queued bulk batches; bulk batches run one per call, in order.
+function nextBatch(runnable) {
+  const interactive = runnable.filter((job) => job.args.priority === 'interactive');
+  if (interactive.length === 0) return [runnable[0]];
+  const batch = [];
+  let images = 0;
+  for (const job of interactive) {
+    if (batch.length > 0 && images + job.args.dims[0] > maxBatch) break;
+    batch.push(job);
+    images += job.args.dims[0];
+  }
+  return batch;
+}
+async function runBatch(batch) {
+  if (!session) throw new Error('no session is open');
+  const { inputName, outputName, dims } = batch[0].args;
+  const count = batch.reduce((sum, job) => sum + job.args.dims[0], 0);
+  let data = batch[0].args.data;
+  if (batch.length > 1) {
+    data = new Float32Array(batch.reduce((sum, job) => sum + job.args.data.length, 0));
+    let offset = 0;
+    for (const job of batch) { data.set(job.args.data, offset); offset += job.args.data.length; }
+  }
+  const outputs = await session.run({ [inputName]: new ort.Tensor('float32', data, [count, ...dims.slice(1)]) }, [outputName]);
+  const output = outputs[outputName];
+  if (!output || !(output.data instanceof Float32Array)) throw new Error('output "' + outputName + '" is not a float32 tensor');
+  const perImage = output.data.length / count;
+  let row = 0;
+  for (const job of batch) {
+    const images = job.args.dims[0];
+    const part = output.data.slice(row * perImage, (row + images) * perImage);
+    row += images;
+    reply(job.id, { data: part, dims: [images, ...output.dims.slice(1)] }, [part.buffer]);
+  }
+}
+async function pump() {
+  while (jobs.length > 0) {
+    const control = jobs.findIndex((job) => job.type !== 'run');
+    if (control === 0) {
+      const job = jobs.shift();
+      try {
+        const { value } = await controls[job.type](job.args);
+        reply(job.id, value);
+      } catch (error) {
+        fail(job.id, error);
+      }
+      continue;
     }
-  });
+    const batch = nextBatch(control === -1 ? jobs : jobs.slice(0, control));
+    for (const job of batch) jobs.splice(jobs.indexOf(job), 1);
+    try {
+      await runBatch(batch);
+    } catch (error) {
+      for (const job of batch) fail(job.id, error);
+    }
+    // Let requests that arrived during the run in before choosing the next batch.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  pumping = false;
+}
+parentPort.on('message', (job) => {
+  jobs.push(job);
+  if (!pumping) {
+    pumping = true;
+    setImmediate(() => void pump());
+  }
 });
 `;
 
@@ -303,10 +377,11 @@ class WorkerSession {
     worker.unref();
   }
 
-  static start(): WorkerSession {
+  /** @param maxBatch most images one merged interactive run may hold. */
+  static start(maxBatch: number): WorkerSession {
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
     // execArgv [] keeps the parent's loader flags (tsx) out of a worker that needs none.
-    return new WorkerSession(new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath }, execArgv: [] }));
+    return new WorkerSession(new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, maxBatch }, execArgv: [] }));
   }
 
   async open(model: string, options: InferenceSession.SessionOptions): Promise<SessionDescription> {
@@ -314,8 +389,14 @@ class WorkerSession {
   }
 
   /** Runs one batch; `data` is transferred to the worker and must not be used afterwards. */
-  async run(inputName: string, outputName: string, data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: number[] }> {
-    const result = await this.request('run', { inputName, outputName, data, dims }, [data.buffer as ArrayBuffer]);
+  async run(
+    inputName: string,
+    outputName: string,
+    data: Float32Array,
+    dims: readonly number[],
+    priority: InferencePriority,
+  ): Promise<{ data: Float32Array; dims: number[] }> {
+    const result = await this.request('run', { inputName, outputName, data, dims, priority }, [data.buffer as ArrayBuffer]);
     return result as { data: Float32Array; dims: number[] };
   }
 

@@ -133,7 +133,7 @@ export class ImageEmbedder {
    */
   async embed(input: Buffer, source: string): Promise<ImageEmbedding> {
     const image = await preprocessImage(input, { ...this.settings, source });
-    const features = await this.backbone.run(image.tensor, 1);
+    const features = await this.backbone.run(image.tensor, 1, 'interactive');
     return toEmbedding(features, image);
   }
 

@@ -6,7 +6,6 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fetchPretrainedModel } from './model-fetch.ts';
-import { writeGeneratedModel } from './model-generator/index.ts';
 
 export const FALLBACK_SEED = 42;
 
@@ -31,7 +30,11 @@ export async function ensureBackbone(modelPath: string, logger: Logger, fetchImp
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const fallback = path.join(modelsDir, `generated-resnet50-seed${FALLBACK_SEED}.onnx`);
-    if (!(await exists(fallback))) await writeGeneratedModel({ arch: 'resnet50', seed: FALLBACK_SEED, out: fallback });
+    if (!(await exists(fallback))) {
+      // Loaded only for this fallback: the generator's protobuf schema is not needed to serve.
+      const { writeGeneratedModel } = await import('./model-generator/index.ts');
+      await writeGeneratedModel({ arch: 'resnet50', seed: FALLBACK_SEED, out: fallback });
+    }
     logger.warn(
       { fallback, reason },
       '!!! NO PRETRAINED MODEL: running on a GENERATED ResNet-50 with random weights. Matches are NOT meaningful until you run `npx shoplens model fetch` (or place the file as described) and restart.',

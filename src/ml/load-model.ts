@@ -24,7 +24,7 @@ export interface LoadedEmbeddingModel {
  * @throws ModelMissingError when the file is absent, with instructions to get one.
  */
 export async function loadEmbeddingModel(config: Pick<Config, 'model' | 'images'>, logger: WarnLogger): Promise<LoadedEmbeddingModel> {
-  const backbone = await Backbone.load(config.model.path, { device: config.model.device, threads: config.model.threads, logger });
+  const backbone = await Backbone.load(config.model.path, { device: config.model.device, threads: config.model.threads, maxBatch: config.model.batchSize, logger });
   const embedder = new ImageEmbedder(backbone, embedderOptionsFromConfig(config));
   return {
     modelId: backbone.modelId,

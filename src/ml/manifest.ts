@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
+import { OperationalError } from '../domain/errors.ts';
 
 export const modelManifestSchema = z.object({
   /** Stable name of the backbone, e.g. `resnet50-imagenet-v1` or `generated-resnet50-seed42`. */
@@ -12,7 +13,8 @@ export const modelManifestSchema = z.object({
   /** True only for weights trained on ImageNet; generated weights give meaningless matches. */
   pretrained: z.boolean(),
   arch: z.string().min(1),
-  source: z.enum(['download', 'generated', 'custom']),
+  /** `download`: `model fetch`; `generated`: `model generate`; `import`: `model import`; `custom`: written by hand. */
+  source: z.enum(['download', 'generated', 'import', 'custom']),
   url: z.string().nullable(),
   /** Lower-case hex SHA-256 of the `.onnx` file. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -26,6 +28,19 @@ export const modelManifestSchema = z.object({
   /** Length of the embedding vector the output produces (2048 for ResNet-50). */
   dimension: z.number().int().positive(),
   createdAt: z.string().optional(),
+  /** For `model import`: the file the backbone was made from, and how it was changed. */
+  importedFrom: z
+    .object({
+      /** Absolute path (or URL) of the original file. */
+      file: z.string().min(1),
+      /** Lower-case hex SHA-256 of the original file; differs from `sha256` when it was cut. */
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** What was removed, e.g. `cut after GlobalAveragePool "avgpool" (removed Gemm, Softmax)`; null when used as is. */
+      change: z.string().nullable(),
+      /** `producer_name producer_version` recorded in the original file. */
+      producer: z.string(),
+    })
+    .optional(),
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
@@ -48,35 +63,35 @@ export function modelIdOf(manifest: Pick<ModelManifest, 'id' | 'sha256'>): strin
 }
 
 /** Thrown when a manifest is missing or malformed; the message names the file. */
-export class ManifestError extends Error {
+export class ManifestError extends OperationalError {
   constructor(
     readonly file: string,
     reason: string,
   ) {
     super(`${file}: ${reason}`);
-    this.name = 'ManifestError';
   }
 }
 
 /** Reads and validates the sidecar manifest of `modelPath`. */
 export async function readManifest(modelPath: string): Promise<ModelManifest> {
   const file = manifestPathFor(modelPath);
+  const fix = `\`npx shoplens model import ${modelPath}\` inspects the model and writes one`;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new ManifestError(file, 'manifest not found');
+    throw new ManifestError(file, `manifest not found; ${fix}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ManifestError(file, 'not valid JSON');
+    throw new ManifestError(file, `not valid JSON; ${fix}`);
   }
   const parsed = modelManifestSchema.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ManifestError(file, `invalid manifest (${fields.join('; ')})`);
+    throw new ManifestError(file, `invalid manifest (${fields.join('; ')}); ${fix}`);
   }
   return parsed.data;
 }

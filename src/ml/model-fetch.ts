@@ -1,22 +1,27 @@
 /**
  * `npx shoplens model fetch`: downloads the pretrained backbone once, verifies it byte for byte,
  * and writes its manifest. Shops often run on machines with poor or no internet, so every
- * failure says exactly which file to put where to finish the job by hand.
+ * failure says exactly which file to put where to finish the job by hand. `--from <url>` takes
+ * the same file from a mirror, or (with another `--sha256`) any ResNet-50 export, which then goes
+ * through `model import`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { OperationalError } from '../domain/errors.ts';
 import { sha256OfFile } from './backbone.ts';
 import { createInferenceSession } from './execution-provider.ts';
-import { manifestPathFor, readManifest, writeManifest, type ModelManifest } from './manifest.ts';
+import { manifestPathFor, modelIdOf, readManifest, writeManifest, type ModelManifest } from './manifest.ts';
+import { ActiveBackboneProtectedError, contentsOf, keepBeforeReplacing, placeModelFile } from './model-library.ts';
+import { importBackbone, type ImportBackboneResult } from './model-import/index.ts';
 import { PRETRAINED_RESNET50, type PretrainedModelDescriptor } from './pretrained.ts';
 
-/** Why a download failed: no connection, a bad HTTP answer, or bytes that are not the pinned file. */
+/** Why a download failed: no connection, a bad HTTP answer, or bytes that are not the expected file. */
 export type ModelDownloadFailure = 'network' | 'http-status' | 'hash-mismatch';
 
 /** A download that did not produce the verified model file; nothing partial is left behind. */
-export class ModelDownloadError extends Error {
+export class ModelDownloadError extends OperationalError {
   constructor(
     readonly failure: ModelDownloadFailure,
     readonly url: string,
@@ -26,7 +31,6 @@ export class ModelDownloadError extends Error {
     cause?: unknown,
   ) {
     super(message, cause === undefined ? undefined : { cause });
-    this.name = 'ModelDownloadError';
   }
 }
 
@@ -40,6 +44,13 @@ export interface FetchPretrainedOptions {
   /** What to download; defaults to {@link PRETRAINED_RESNET50}. */
   descriptor?: PretrainedModelDescriptor;
   signal?: AbortSignal;
+  /**
+   * `MODEL_PATH`. When the download's file name is the active backbone's and that holds another
+   * complete backbone, replacing it needs `activate`; with `activate`, a download under another
+   * name is also put at `MODEL_PATH`. The replaced backbone is kept in the models directory.
+   */
+  activePath?: string;
+  activate?: boolean;
 }
 
 export interface FetchPretrainedResult {
@@ -50,28 +61,137 @@ export interface FetchPretrainedResult {
   manifest: ModelManifest;
   /** Size of the model file in bytes. */
   bytes: number;
+  /** True when `MODEL_PATH` holds it now; `activated` when this call put it there. */
+  active: boolean;
+  activated: boolean;
+  /** Where the backbone this call replaced is kept. */
+  previousKeptAt?: string;
 }
 
 /**
  * Ensures `<modelsDir>/<descriptor.fileName>` is the pinned pretrained model with a manifest.
  * Downloads to `<file>.part` while hashing, verifies the SHA-256, then renames into place; a file
- * already present with the right hash is kept (no request is made).
+ * already present with the right hash is kept (no request is made). Another complete backbone in
+ * the way is kept under its id first (see {@link keepBeforeReplacing}).
  * @throws {ModelDownloadError} on network failure, a non-2xx answer, or a hash mismatch.
+ * @throws {ActiveBackboneProtectedError} when the file is `activePath`, holds another complete
+ *   backbone, and `activate` is not set (checked before downloading).
  */
 export async function fetchPretrainedModel(options: FetchPretrainedOptions): Promise<FetchPretrainedResult> {
   const descriptor = options.descriptor ?? PRETRAINED_RESNET50;
   const modelsDir = resolve(options.modelsDir);
   const modelPath = join(modelsDir, descriptor.fileName);
+  const activePath = options.activePath === undefined ? undefined : resolve(options.activePath);
   await mkdir(modelsDir, { recursive: true });
 
   if (await hasHash(modelPath, descriptor.sha256)) {
     const manifest = await ensureManifest(modelPath, descriptor);
-    return { status: 'already-present', modelPath, manifestPath: manifestPathFor(modelPath), manifest, bytes: (await stat(modelPath)).size };
+    const bytes = (await stat(modelPath)).size;
+    return { status: 'already-present', modelPath, manifestPath: manifestPathFor(modelPath), manifest, bytes, ...(await activateIfAsked(modelPath, manifest, options)) };
   }
 
-  const bytes = await download(descriptor, modelPath, options);
+  // Refuse before spending 100 MB of someone's connection on a download that could not be placed.
+  const present = await contentsOf(modelPath);
+  if (present.kind === 'backbone' && modelPath === activePath && options.activate !== true) {
+    throw new ActiveBackboneProtectedError(modelPath, modelIdOf(present.manifest), `downloading ${descriptor.id}`);
+  }
+  const partPath = `${modelPath}.part`;
+  const bytes = await download(descriptor.url, descriptor.sha256, partPath, options, manualInstallHint(descriptor, modelPath));
+  let previousKeptAt: string | undefined;
+  try {
+    previousKeptAt = await keepBeforeReplacing(modelPath);
+    await rename(partPath, modelPath);
+  } finally {
+    await rm(partPath, { force: true });
+  }
   const manifest = await writeDownloadManifest(modelPath, descriptor);
-  return { status: 'downloaded', modelPath, manifestPath: manifestPathFor(modelPath), manifest, bytes };
+  const placed = { status: 'downloaded', modelPath, manifestPath: manifestPathFor(modelPath), manifest, bytes } as const;
+  if (modelPath === activePath) return { ...placed, active: true, activated: true, ...(previousKeptAt === undefined ? {} : { previousKeptAt }) };
+  return { ...placed, ...(await activateIfAsked(modelPath, manifest, options)) };
+}
+
+/** With `activate`, puts `modelPath` at `MODEL_PATH` too (keeping what was there). */
+async function activateIfAsked(
+  modelPath: string,
+  manifest: ModelManifest,
+  options: FetchPretrainedOptions,
+): Promise<Pick<FetchPretrainedResult, 'active' | 'activated' | 'previousKeptAt'>> {
+  const activePath = options.activePath === undefined ? undefined : resolve(options.activePath);
+  if (activePath === undefined) return { active: false, activated: false };
+  if (activePath === modelPath) return { active: true, activated: false };
+  const current = await contentsOf(activePath);
+  const alreadyActive = current.kind === 'backbone' && current.manifest.sha256 === manifest.sha256;
+  if (alreadyActive || options.activate !== true) return { active: alreadyActive, activated: false };
+  const previousKeptAt = await keepBeforeReplacing(activePath);
+  await placeModelFile(modelPath, activePath, manifest);
+  return { active: true, activated: true, ...(previousKeptAt === undefined ? {} : { previousKeptAt }) };
+}
+
+export interface FetchFromOptions extends Omit<FetchPretrainedOptions, 'descriptor'> {
+  /** HTTP(S) URL of an `.onnx` file. */
+  url: string;
+  /** Lower-case hex SHA-256 the downloaded bytes must have; default: the pinned ResNet-50's. */
+  sha256?: string;
+  /** Manifest id and file name for a file that is not the pinned one; default: from the URL. */
+  id?: string;
+  /** `MODEL_PATH`; required here because an import decides what is active. */
+  activePath: string;
+  onStep?: (step: string) => void;
+}
+
+export type FetchFromResult = { kind: 'pinned'; result: FetchPretrainedResult } | { kind: 'imported'; result: ImportBackboneResult };
+
+/**
+ * `model fetch --from <url> [--sha256 <hex>]`. With the pinned hash (the default) the URL is a
+ * mirror of the pinned ResNet-50 and everything works as {@link fetchPretrainedModel}. With another
+ * hash the verified download is imported like `model import` (inspected, cut at the pooled
+ * features if it is a classifier, checked in ONNX Runtime), marked pretrained unless it was made
+ * by `model generate`. On any failure nothing is left in the models directory.
+ * @throws {ModelDownloadError} for a network failure, an HTTP error or a hash mismatch.
+ * @throws {ModelImportError} when the verified file is not a usable ResNet-50.
+ */
+export async function fetchFrom(options: FetchFromOptions): Promise<FetchFromResult> {
+  const url = parseDownloadUrl(options.url);
+  const sha256 = (options.sha256 ?? PRETRAINED_RESNET50.sha256).toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new ModelDownloadError('hash-mismatch', url, options.modelsDir, `--sha256 must be 64 hex digits, got "${options.sha256 ?? ''}"; copy the full SHA-256 of the file`);
+  }
+  if (sha256 === PRETRAINED_RESNET50.sha256) {
+    return { kind: 'pinned', result: await fetchPretrainedModel({ ...options, descriptor: { ...PRETRAINED_RESNET50, url } }) };
+  }
+  const modelsDir = resolve(options.modelsDir);
+  await mkdir(modelsDir, { recursive: true });
+  const partPath = join(modelsDir, `.fetch-${randomUUID()}.onnx.part`);
+  const hint = 'Check the URL and --sha256, or download the file by hand and run `npx shoplens model import <file>`.';
+  try {
+    await download(url, sha256, partPath, options, hint);
+    const result = await importBackbone({
+      file: partPath,
+      modelsDir,
+      activePath: options.activePath,
+      pretrained: 'unless-generated',
+      activate: options.activate === true,
+      origin: { source: 'download', url },
+      ...(options.id === undefined ? {} : { id: options.id }),
+      ...(options.onStep ? { onStep: options.onStep } : {}),
+    });
+    return { kind: 'imported', result };
+  } finally {
+    await rm(partPath, { force: true });
+  }
+}
+
+function parseDownloadUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ModelDownloadError('network', text, '', `--from "${text}" is not a URL; give an http:// or https:// address of an .onnx file`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ModelDownloadError('network', text, '', `--from must be an http:// or https:// URL, got ${url.protocol}; for a local file use \`npx shoplens model import <file>\``);
+  }
+  return url.href;
 }
 
 /** Advice for finishing by hand, appended to every download failure. */
@@ -90,16 +210,18 @@ async function hasHash(path: string, sha256: string): Promise<boolean> {
   }
 }
 
-/** Streams the body to `<modelPath>.part`, hashing as it goes, then verifies and renames. */
-async function download(descriptor: PretrainedModelDescriptor, modelPath: string, options: FetchPretrainedOptions): Promise<number> {
-  const { url } = descriptor;
-  const partPath = `${modelPath}.part`;
+/**
+ * Streams `url` to `partPath`, hashing as it goes, and checks the SHA-256. The part file is removed
+ * on every failure; on success the caller renames or imports it.
+ * @returns the number of bytes downloaded.
+ */
+async function download(url: string, sha256: string, partPath: string, options: Pick<FetchPretrainedOptions, 'fetchImpl' | 'signal' | 'onProgress'>, hint: string): Promise<number> {
   const fail = (failure: ModelDownloadFailure, cause: string, error?: unknown): ModelDownloadError =>
-    new ModelDownloadError(failure, url, modelPath, `Could not download ${url} (${cause}). ${manualInstallHint(descriptor, modelPath)}`, error);
+    new ModelDownloadError(failure, url, partPath.replace(/\.part$/, ''), `Could not download ${url} (${cause}). ${hint}`, error);
 
   let response: Response;
   try {
-    response = await (options.fetchImpl ?? fetch)(url, { redirect: 'follow', signal: options.signal });
+    response = await (options.fetchImpl ?? fetch)(url, { redirect: 'follow', ...(options.signal ? { signal: options.signal } : {}) });
   } catch (error) {
     throw fail('network', describeNetworkError(error), error);
   }
@@ -123,17 +245,16 @@ async function download(descriptor: PretrainedModelDescriptor, modelPath: string
   }
 
   const actual = hash.digest('hex');
-  if (actual !== descriptor.sha256) {
+  if (actual !== sha256) {
     await rm(partPath, { force: true });
     throw new ModelDownloadError(
       'hash-mismatch',
       url,
-      modelPath,
-      `Downloaded ${url} but its sha256 is ${actual}, not the expected ${descriptor.sha256}; the file was discarded. ` +
-        `The download may have been altered by a proxy, or the file changed upstream. ${manualInstallHint(descriptor, modelPath)}`,
+      partPath.replace(/\.part$/, ''),
+      `Downloaded ${url}, but it is not the expected file: expected sha256 ${sha256}, received ${actual}; nothing was kept. ` +
+        `A proxy may have altered it, or the file changed upstream. ${hint}`,
     );
   }
-  await rename(partPath, modelPath);
   return done;
 }
 

@@ -103,11 +103,22 @@ for (const engine of testEngines()) {
 
     it('a worse head is not promoted and the active head stays', async () => {
       const active = (await new ClassifierModelRepository(db).active())!.id;
-      const result = success(await service({ promotionTolerance: 1 }).startTraining({ data: folder, recipe: 'thesis', overrides: { epochs: 1, learningRate: 1e-7 } }));
+      // From scratch: continuing from a good active head would not give a worse one.
+      const result = success(await service({ promotionTolerance: 1 }).startTraining({ data: folder, recipe: 'thesis', overrides: { epochs: 1, learningRate: 1e-7 }, warmStart: false }));
       assert.ok(result.valAccuracy < 0.9);
       assert.equal(result.promoted, false);
       assert.match(result.promotionReason, /keeping it/);
       assert.equal((await new ClassifierModelRepository(db).active())?.id, active);
+    });
+
+    it('a retrain continues from the active head when backbone, categories and recipe match', async () => {
+      const active = (await new ClassifierModelRepository(db).active())!;
+      const result = success(await service().startTraining({ data: folder, recipe: active.recipe }));
+      assert.equal(result.warmStartedFrom, active.id);
+      assert.ok(result.history.length <= 12, `${result.history.length} epochs`);
+      assert.ok(result.valAccuracy >= 0.9, `accuracy ${result.valAccuracy}`);
+      const other = success(await service().startTraining({ data: folder, recipe: active.recipe === 'best' ? 'thesis' : 'best' }));
+      assert.equal(other.warmStartedFrom, undefined);
     });
 
     it('model promote / rollback switch the active head; a head of another backbone is refused', async () => {

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { startTelegramChannel } from '../../src/bot/index.ts';
+import pino, { type Logger } from 'pino';
+import { startTelegramChannel, type TelegramChannelOptions } from '../../src/bot/index.ts';
 import type { RunningBot } from '../../src/bot/run.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { Assistant, type ClosableEmbeddingModel } from '../../src/core/assistant.ts';
@@ -60,6 +60,12 @@ export interface HarnessOptions {
   readonly albumWindowMs?: number;
   /** Model override (default: colour histogram). */
   readonly model?: ClosableEmbeddingModel;
+  /** Logger override (e.g. one that records lines); default silent unless BOT_TEST_LOG is set. */
+  readonly logger?: Logger;
+  /** Database override (e.g. a real PostgreSQL); default a fresh embedded one. */
+  readonly openDatabase?: () => Promise<Database>;
+  /** Channel options (retry limits, back-off) passed to `startTelegramChannel`. */
+  readonly channel?: Omit<TelegramChannelOptions, 'albumWindowMs'>;
 }
 
 export interface BotHarness {
@@ -95,12 +101,13 @@ export async function startBotHarness(options: HarnessOptions = {}): Promise<Bot
     ...options.env,
   }, process.cwd());
   // BOT_TEST_LOG=debug shows the bot's logs when a test needs debugging.
-  const logger = pino({ level: process.env.BOT_TEST_LOG ?? 'silent' });
-  const base = await openBotTestDatabase();
+  const logger = options.logger ?? pino({ level: process.env.BOT_TEST_LOG ?? 'silent' });
+  const base = await (options.openDatabase ?? openBotTestDatabase)();
   const db = options.wrapDatabase ? options.wrapDatabase(base) : base;
   const model = options.model ?? new ColourHistogramModel();
   const assistant = await Assistant.create({ config, logger, loadModel: () => Promise.resolve(model), db });
   const bot = await startTelegramChannel(assistant, config, logger, {
+    ...options.channel,
     albumWindowMs: options.albumWindowMs ?? 300,
   });
   return {

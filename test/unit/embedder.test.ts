@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { Backbone, ModelMismatchError, ModelMissingError } from '../../src/ml/backbone.ts';
 import { cosineSimilarity, ImageEmbedder, l2Normalize, type EmbedOutcome, type ImageInput } from '../../src/ml/embedder.ts';
-import { openWithFallback, resolveExecutionProviders } from '../../src/ml/execution-provider.ts';
+import { openWithFallback, resolveExecutionProviders, resolveThreads } from '../../src/ml/execution-provider.ts';
 import { ImageRejectedError } from '../../src/ml/image-errors.ts';
 import { manifestPathFor } from '../../src/ml/manifest.ts';
 import { writeGeneratedModel } from '../../src/ml/model-generator/index.ts';
@@ -131,6 +131,33 @@ describe('ImageEmbedder with the tiny generated model', () => {
     }
     // Different pictures give different vectors.
     assert.ok(cosineSimilarity(vectors[0]!, vectors[1]!) < 0.99999);
+  });
+
+  test('concurrent customer photos are batched together and get the features they would get alone', async () => {
+    const images = await Promise.all([1, 2, 3, 4, 5].map((seed) => photo(seed)));
+    const alone: Float32Array[] = [];
+    for (const [i, image] of images.entries()) alone.push((await embedder.embed(image, `alone-${i}`)).features);
+    const together = await Promise.all(images.map((image, i) => embedder.embed(image, `together-${i}`)));
+    together.forEach((result, i) => {
+      assert.equal(result.features.length, alone[i]!.length);
+      result.features.forEach((value, d) => assert.ok(Math.abs(value - alone[i]![d]!) <= 1e-4 * Math.max(1, Math.abs(value))));
+    });
+  });
+
+  test('a customer photo runs before catalog batches already queued', async () => {
+    const size = backbone.inputSize;
+    const bulk = new Float32Array(3 * 3 * size * size).fill(0.5);
+    const one = new Float32Array(3 * size * size).fill(0.25);
+    const finished: string[] = [];
+    const track = (name: string, work: Promise<Float32Array>) => work.then(() => finished.push(name));
+    await Promise.all([
+      track('bulk-1', backbone.run(bulk, 3)),
+      track('bulk-2', backbone.run(bulk, 3)),
+      track('bulk-3', backbone.run(bulk, 3)),
+      track('customer', backbone.run(one, 1, 'interactive')),
+    ]);
+    assert.ok(finished.indexOf('customer') < finished.indexOf('bulk-3'), `order: ${finished.join(', ')}`);
+    assert.deepEqual(finished.filter((name) => name.startsWith('bulk')), ['bulk-1', 'bulk-2', 'bulk-3']);
   });
 
   test('embedAll of nothing yields nothing', async () => {
@@ -273,11 +300,22 @@ describe('openWithFallback', () => {
       {
         executionProviders: ['cpu'],
         intraOpNumThreads: 2,
+        enableCpuMemArena: false,
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       },
     ]);
+  });
+});
+
+describe('thread policy', () => {
+  test('ML_THREADS=0 gives inference every core this process may use; a number is taken as is', async () => {
+    assert.equal(resolveThreads(0), availableParallelism());
+    assert.equal(resolveThreads(3), 3);
+    const seen: Array<{ intraOpNumThreads?: number }> = [];
+    await openWithFallback((options) => Promise.resolve(seen.push(options)), { device: 'cpu', threads: 0, logger: recordingLogger() });
+    assert.equal(seen[0]?.intraOpNumThreads, availableParallelism());
   });
 });
 

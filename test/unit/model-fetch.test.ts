@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Backbone } from '../../src/ml/backbone.ts';
 import { manifestPathFor, readManifest } from '../../src/ml/manifest.ts';
-import { fetchPretrainedModel, ModelDownloadError } from '../../src/ml/model-fetch.ts';
-import { generateModel } from '../../src/ml/model-generator/index.ts';
+import { OperationalError } from '../../src/domain/errors.ts';
+import { fetchFrom, fetchPretrainedModel, ModelDownloadError } from '../../src/ml/model-fetch.ts';
+import { generateModel, writeGeneratedModel } from '../../src/ml/model-generator/index.ts';
+import { ActiveBackboneProtectedError } from '../../src/ml/model-library.ts';
 import { PRETRAINED_RESNET50, type PretrainedModelDescriptor } from '../../src/ml/pretrained.ts';
 
 /** Serves `body` at /model.onnx on 127.0.0.1 and counts requests; nothing here leaves the machine. */
@@ -122,7 +124,7 @@ describe('fetchPretrainedModel', () => {
     await assert.rejects(fetchPretrainedModel({ modelsDir, descriptor: wrong }), (error: unknown) => {
       assert.ok(error instanceof ModelDownloadError);
       assert.equal(error.failure, 'hash-mismatch');
-      assert.ok(error.message.includes(`its sha256 is ${descriptor.sha256}, not the expected ${'f'.repeat(64)}`), error.message);
+      assert.ok(error.message.includes(`expected sha256 ${'f'.repeat(64)}, received ${descriptor.sha256}; nothing was kept`), error.message);
       return true;
     });
     assert.deepEqual(await readdir(modelsDir), []);
@@ -167,6 +169,96 @@ describe('fetchPretrainedModel', () => {
     const result = await fetchPretrainedModel({ modelsDir, descriptor });
     assert.equal(result.status, 'downloaded');
     assert.equal(sha256(await readFile(result.modelPath)), descriptor.sha256);
+  });
+});
+
+describe('model fetch and the active backbone', () => {
+  const modelBytes = generateModel({ arch: 'tiny', seed: 11 });
+  let dir: string;
+  let served: Awaited<ReturnType<typeof serve>>;
+  let descriptor: PretrainedModelDescriptor;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shoplens-fetch-active-'));
+    served = await serve(modelBytes);
+    descriptor = { ...PRETRAINED_RESNET50, id: 'test-download', url: served.url, sha256: sha256(modelBytes) };
+  });
+  after(async () => {
+    await close(served.server);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('never replaces another active backbone without activate, and keeps it when activated', async () => {
+    const modelsDir = join(dir, 'slot');
+    const activePath = join(modelsDir, descriptor.fileName);
+    const previous = await writeGeneratedModel({ arch: 'tiny', seed: 3, out: activePath });
+    const previousBytes = await readFile(activePath);
+    const before = served.requests();
+    await assert.rejects(fetchPretrainedModel({ modelsDir, descriptor, activePath }), (error: unknown) => {
+      assert.ok(error instanceof ActiveBackboneProtectedError && error instanceof OperationalError);
+      assert.match(error.message, /^downloading test-download would replace the active backbone generated-tiny-seed3@[0-9a-f]{12} at .* \(MODEL_PATH\); pass --activate/);
+      return true;
+    });
+    assert.equal(served.requests(), before, 'refused before downloading');
+    assert.deepEqual(await readFile(activePath), previousBytes);
+
+    const result = await fetchPretrainedModel({ modelsDir, descriptor, activePath, activate: true });
+    assert.deepEqual({ status: result.status, active: result.active, activated: result.activated }, { status: 'downloaded', active: true, activated: true });
+    assert.equal(result.previousKeptAt, join(modelsDir, 'generated-tiny-seed3.onnx'));
+    assert.deepEqual(await readFile(result.previousKeptAt), previousBytes);
+    assert.equal((await readManifest(result.previousKeptAt)).sha256, previous.manifest.sha256);
+    assert.equal((await readManifest(activePath)).id, 'test-download');
+  });
+
+  test('with activate, a download under another name is also put at MODEL_PATH', async () => {
+    const modelsDir = join(dir, 'other-name');
+    const activePath = join(modelsDir, 'active.onnx');
+    const result = await fetchPretrainedModel({ modelsDir, descriptor, activePath, activate: true });
+    assert.deepEqual({ active: result.active, activated: result.activated }, { active: true, activated: true });
+    assert.deepEqual(await readFile(activePath), Buffer.from(modelBytes));
+    assert.equal((await readManifest(activePath)).sha256, descriptor.sha256);
+  });
+
+  test('--from with another --sha256 imports the file: a classifier is cut at its pooled features', async () => {
+    const classifier = generateModel({ arch: 'tiny', seed: 12, head: 'classifier' });
+    const mirror = await serve(classifier);
+    try {
+      const modelsDir = join(dir, 'from');
+      const outcome = await fetchFrom({ url: mirror.url, sha256: sha256(classifier).toUpperCase(), modelsDir, activePath: join(modelsDir, 'resnet50-imagenet.onnx') });
+      if (outcome.kind !== 'imported') assert.fail(`expected an import, got ${outcome.kind}`);
+      const { result } = outcome;
+      assert.equal(result.modelPath, join(modelsDir, 'model.onnx'));
+      assert.equal(result.manifest.source, 'download');
+      assert.equal(result.manifest.url, mirror.url);
+      assert.equal(result.manifest.pretrained, false, 'generated weights are never marked pretrained');
+      assert.equal(result.manifest.importedFrom?.sha256, sha256(classifier));
+      assert.match(result.change ?? '', /removed 3 nodes: Flatten, Gemm, Softmax/);
+      assert.equal(result.active, false);
+      assert.deepEqual((await readdir(modelsDir)).sort(), ['model.manifest.json', 'model.onnx']);
+    } finally {
+      await close(mirror.server);
+    }
+  });
+
+  test('--from with a wrong --sha256 names both hashes and leaves nothing behind', async () => {
+    const modelsDir = join(dir, 'from-wrong');
+    const wrong = 'a'.repeat(64);
+    await assert.rejects(fetchFrom({ url: served.url, sha256: wrong, modelsDir, activePath: join(modelsDir, 'resnet50-imagenet.onnx') }), (error: unknown) => {
+      assert.ok(error instanceof ModelDownloadError);
+      assert.equal(error.failure, 'hash-mismatch');
+      assert.ok(error.message.includes(`expected sha256 ${wrong}, received ${sha256(modelBytes)}; nothing was kept`), error.message);
+      assert.ok(!error.message.includes('\n'));
+      return true;
+    });
+    assert.deepEqual(await readdir(modelsDir), []);
+  });
+
+  test('--from must be an http(s) URL and --sha256 64 hex digits', async () => {
+    const modelsDir = join(dir, 'from-bad');
+    const activePath = join(modelsDir, 'resnet50-imagenet.onnx');
+    await assert.rejects(fetchFrom({ url: 'file:///tmp/x.onnx', modelsDir, activePath }), /--from must be an http:\/\/ or https:\/\/ URL, got file:; for a local file use `npx shoplens model import <file>`/);
+    await assert.rejects(fetchFrom({ url: served.url, sha256: 'abc', modelsDir, activePath }), /--sha256 must be 64 hex digits, got "abc"/);
+    assert.equal(existsSync(modelsDir), false);
   });
 });
 

@@ -300,6 +300,33 @@ describe('generateModel tiny', () => {
     assert.throws(() => generateModel({ arch: 'tiny', seed: 1.5 }), RangeError);
   });
 
+  test('classifier variant: the same backbone weights, then a 1,000-way Gemm + Softmax', async () => {
+    const features = onnx.ModelProto.decode(generateModel({ arch: 'tiny', seed: 4 }));
+    const classifierBytes = generateModel({ arch: 'tiny', seed: 4, head: 'classifier' });
+    assert.deepEqual(generateModel({ arch: 'tiny', seed: 4, head: 'classifier' }), classifierBytes, 'deterministic per seed');
+    const classifier = onnx.ModelProto.decode(classifierBytes);
+    const graph = graphOf(classifier);
+    assert.deepEqual(graph.node.slice(-4).map((n) => n.opType), ['GlobalAveragePool', 'Flatten', 'Gemm', 'Softmax']);
+    assert.deepEqual(graph.output.map((o) => [o.name, shapeOf(o)]), [['probabilities', ['batch', 1000]]]);
+    const weights = new Map(graph.initializer.map((t) => [t.name, t.rawData]));
+    for (const tensor of graphOf(features).initializer) assert.deepEqual(weights.get(tensor.name), tensor.rawData, `${tensor.name} differs`);
+    assert.deepEqual(dims(graph.initializer.find((t) => t.name === 'fc.weight')!), [1000, 2048]);
+
+    const session = await openSession(classifierBytes);
+    try {
+      const batch = new Float32Array(2 * 3 * PLANE);
+      batch.set(images.originals[0]!, 0);
+      batch.set(images.originals[1]!, 3 * PLANE);
+      const result = await session.run({ input: new ort.Tensor('float32', batch, [2, 3, SIZE, SIZE]) });
+      const probabilities = result.probabilities!;
+      assert.deepEqual(probabilities.dims, [2, 1000]);
+      const data = probabilities.data as Float32Array;
+      for (const row of [data.subarray(0, 1000), data.subarray(1000)]) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    } finally {
+      await session.release();
+    }
+  });
+
   test('retrieval: a mildly edited copy ranks its own original first', async () => {
     const session = await openSession(generateModel({ arch: 'tiny', seed: 1 }));
     try {

@@ -2,6 +2,12 @@
  * Sends product photos. The first time a photo goes out it is uploaded from our image store;
  * Telegram answers with a `file_id`, which is stored and sent instead of the bytes afterwards.
  * If Telegram no longer accepts a stored `file_id`, it is forgotten and the photo uploaded again.
+ *
+ * At most once: the album (or photo) goes out in one call that the retry policy never repeats
+ * after an ambiguous failure (5xx, dropped connection), because Telegram may already have
+ * delivered it. The only resend is after Telegram's definite 400 for stale `file_id`s — nothing
+ * was delivered then. The `file_id` cache is an optimisation: when the database cannot be read
+ * the photos are uploaded, and when it cannot be written after delivery the answer stands.
  */
 import { GrammyError, InputFile, InputMediaBuilder } from 'grammy';
 import type { Message, PhotoSize } from 'grammy/types';
@@ -28,13 +34,16 @@ export class MediaSender {
   async send(ctx: BotContext, photos: readonly OutgoingPhoto[]): Promise<void> {
     if (photos.length === 0) return;
     const batch = photos.slice(0, MEDIA_GROUP_MAX);
-    const known = await this.deps.repository.fileIds(ctx.me.id, batch.map((photo) => photo.image.id));
+    const known = await this.deps.repository.fileIds(ctx.me.id, batch.map((photo) => photo.image.id)).catch((error: unknown) => {
+      this.deps.logger.warn({ err: (error as Error).message }, 'could not read stored file_ids; uploading the photos');
+      return new Map<number, string>();
+    });
     try {
       await this.sendWith(ctx, batch, known);
     } catch (error) {
       if (known.size === 0 || !isStaleFileId(error)) throw error;
       this.deps.logger.warn({ imageIds: [...known.keys()] }, 'Telegram refused stored file_ids; uploading the photos again');
-      await Promise.all([...known.keys()].map((imageId) => this.deps.repository.forget(ctx.me.id, imageId)));
+      await Promise.all([...known.keys()].map((imageId) => this.deps.repository.forget(ctx.me.id, imageId))).catch(() => undefined);
       await this.sendWith(ctx, batch, new Map());
     }
   }
@@ -53,7 +62,8 @@ export class MediaSender {
       const fileId = largest(sent[index]?.photo)?.file_id;
       return known.has(photo.image.id) || fileId === undefined ? [] : [this.deps.repository.save(botId, photo.image.id, fileId)];
     });
-    await Promise.all(saves);
+    // Delivered already: a failure to cache the file_ids must not turn into an apology.
+    await Promise.all(saves).catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message }, 'could not store file_ids of delivered photos'));
   }
 }
 

@@ -3,6 +3,7 @@
  * self-hosted Bot API server (`TELEGRAM_API_ROOT`) in `--local` mode returns an absolute path on
  * its own disk instead, which is read directly.
  */
+import { ANSWER_BUDGET_MS } from './api-retry.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Api } from 'grammy';
@@ -41,7 +42,8 @@ export class TelegramFiles {
 
   private async fetch(filePath: string): Promise<Download> {
     const url = `${this.options.apiRoot}/file/bot${this.options.token}/${filePath}`;
-    const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+    // Bounded like every call of an answer (services/api-retry.ts), so a stalled download ends in an apology.
+    const response = await fetch(url, { signal: AbortSignal.timeout(ANSWER_BUDGET_MS) });
     // Never put `url` in the message: it contains the bot token.
     if (!response.ok) throw new Error(`file download failed with HTTP ${response.status}`);
     const declared = Number(response.headers.get('content-length') ?? NaN);

@@ -1,13 +1,19 @@
-/** `npx shoplens model list | promote <id> | rollback`: which trained category head is active. */
+/**
+ * `npx shoplens model list | promote <id> | rollback`: the backbones in the models directory (which
+ * one is active) and the trained category heads (which one is active).
+ */
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { StoredHead } from '../../core/training/index.ts';
+import { listBackbones, type StoredBackbone } from '../../ml/model-library.ts';
 import type { CliContext } from '../context.ts';
 
 type Run = (json: boolean, action: (context: CliContext) => Promise<number>) => Promise<void>;
 
 /** Adds `list`, `promote` and `rollback` to the existing `model` command. */
 export function registerModelHeads(model: Command, run: Run): void {
-  model.command('list').description('list trained category heads (newest first)').option('--json', 'one JSON object per head', false)
+  model.command('list').description('list backbones (active first) and trained category heads (newest first)')
+    .option('--json', 'one JSON object per backbone ({"kind":"backbone",…}) and per head ({"kind":"head",…})', false)
     .action(async (options: { json: boolean }) => run(options.json, (context) => runModelList(context)));
   model.command('promote').description('make a trained head the active one').argument('<id>', 'head id from `model list`').option('--json', 'JSON output', false)
     .action(async (id: string, options: { json: boolean }) => run(options.json, (context) => runModelPromote(context, id)));
@@ -25,12 +31,35 @@ function describe(head: StoredHead): Record<string, unknown> {
   return { id: head.id, active: head.active, recipe: head.recipe, valAccuracy: head.valAccuracy, categories: head.categories, backboneModelId: head.backboneModelId, createdAt: head.createdAt.toISOString() };
 }
 
+function describeBackbone(backbone: StoredBackbone): Record<string, unknown> {
+  const { manifest } = backbone;
+  return {
+    kind: 'backbone', id: manifest.id, modelId: backbone.modelId, pretrained: manifest.pretrained, active: backbone.active,
+    source: manifest.source, dimension: manifest.dimension, files: backbone.files,
+  };
+}
+
+/** Backbones need no database, so they are listed even when it cannot be opened. */
+async function listBackboneLines(context: CliContext): Promise<void> {
+  const modelsDir = path.dirname(context.config.model.path);
+  const backbones = await listBackbones(modelsDir, context.config.model.path);
+  context.output.line(`backbones in ${modelsDir} (* = active, MODEL_PATH=${context.config.model.path}):`);
+  if (backbones.length === 0) context.output.line('  none: run `npx shoplens model fetch`, or `npx shoplens model import <file.onnx>`');
+  else if (!backbones.some((backbone) => backbone.active)) context.output.line('  (MODEL_PATH holds no usable backbone)');
+  for (const backbone of backbones) {
+    context.output.record(describeBackbone(backbone));
+    const files = backbone.files.map((file) => path.basename(file)).join(', ');
+    context.output.line(`${backbone.active ? '*' : ' '} ${backbone.modelId}  ${backbone.manifest.pretrained ? 'pretrained' : 'NOT pretrained'}  ${backbone.manifest.source}  ${files}`);
+  }
+}
+
 export async function runModelList(context: CliContext): Promise<number> {
-  const { heads } = await components(context);
-  const list = await heads.list();
-  if (list.length === 0) context.output.line('no trained heads yet: run `npx shoplens train`');
+  await listBackboneLines(context);
+  const list = await (await context.assistant()).training.heads.list();
+  context.output.line('category heads (* = active):');
+  if (list.length === 0) context.output.line('  none yet: run `npx shoplens train`');
   for (const head of list) {
-    context.output.record(describe(head));
+    context.output.record({ kind: 'head', ...describe(head) });
     context.output.line(`${head.active ? '*' : ' '} ${head.id}  ${head.recipe}  val acc ${(head.valAccuracy * 100).toFixed(1)}%  ${head.categories.length} categories  ${head.createdAt.toISOString()}  [${head.backboneModelId}]`);
   }
   return 0;

@@ -58,6 +58,8 @@ export class CatalogService {
       readonly store: ImageStore;
       readonly model: () => Promise<EmbeddingModel>;
       readonly consistency: () => Promise<ModelConsistency>;
+      /** Called after every committed catalog change (the in-memory search index catches up). */
+      readonly onChanged?: () => void;
     },
   ) {
     this.products = new ProductRepository(deps.db);
@@ -75,7 +77,7 @@ export class CatalogService {
       images.map(async (image) => ({ image, filePath: await this.deps.store.save(image.original, image.embedded.sha256) })),
     );
     const before = await this.products.findBySku(input.sku);
-    return this.deps.db.transaction(async (tx) => {
+    const outcome = await this.deps.db.transaction(async (tx): Promise<SaveOutcome> => {
       const { product, created } = await this.products.within(tx).upsert(input);
       const addedImages: ProductImage[] = [];
       for (const { image, filePath } of stored) {
@@ -94,6 +96,8 @@ export class CatalogService {
       const kind = created ? 'created' : addedImages.length > 0 || !sameProduct(before, product) ? 'updated' : 'unchanged';
       return { kind, product, addedImages };
     });
+    if (outcome.kind !== 'unchanged') this.deps.onChanged?.();
+    return outcome;
   }
 
   /**
@@ -152,12 +156,12 @@ export class CatalogService {
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     const validation = validateProductInput({ ...product, url: product.url ?? undefined, ...defined });
     if (!validation.ok) throw new InvalidProductError(sku, validation.problems);
-    return orUnknown(sku, await this.products.update(validation.value));
+    return this.changed(orUnknown(sku, await this.products.update(validation.value)));
   }
 
   /** Shows a removed product to customers again. @throws {UnknownProductError} */
   async restore(sku: string): Promise<Product> {
-    return orUnknown(sku, await this.products.reactivate(sku));
+    return this.changed(orUnknown(sku, await this.products.reactivate(sku)));
   }
 
   /** True when this product already has an image with these exact bytes (re-import check). */
@@ -175,7 +179,7 @@ export class CatalogService {
   /** @throws {UnknownProductError} */
   async setStock(sku: string, stock: number): Promise<Product> {
     if (!Number.isInteger(stock) || stock < 0) throw new InvalidProductError(sku, [`stock must be a whole number ≥ 0, got ${stock}`]);
-    return orUnknown(sku, await this.products.setStock(sku, stock));
+    return this.changed(orUnknown(sku, await this.products.setStock(sku, stock)));
   }
 
   /** @param price decimal string, e.g. "19.99". @throws {UnknownProductError} */
@@ -184,12 +188,17 @@ export class CatalogService {
     if (!product) throw new UnknownProductError(sku);
     const validation = validateProductInput({ ...product, url: product.url ?? undefined, price });
     if (!validation.ok) throw new InvalidProductError(sku, validation.problems);
-    return orUnknown(sku, await this.products.setPrice(sku, validation.value.price));
+    return this.changed(orUnknown(sku, await this.products.setPrice(sku, validation.value.price)));
   }
 
   /** Hides the product from customers; its data and search history stay. @throws {UnknownProductError} */
   async remove(sku: string): Promise<Product> {
-    return orUnknown(sku, await this.products.deactivate(sku));
+    return this.changed(orUnknown(sku, await this.products.deactivate(sku)));
+  }
+
+  private changed(product: Product): Product {
+    this.deps.onChanged?.();
+    return product;
   }
 }
 

@@ -55,6 +55,8 @@ export interface DemoCatalogDependencies {
   readonly model: () => Promise<EmbeddingModel>;
   /** Currency of the demo prices (`SHOP_CURRENCY`). */
   readonly currency: string;
+  /** Called after the demo products were deleted (the search index drops them at once). */
+  readonly onChanged?: () => void;
 }
 
 export class DemoCatalog {
@@ -95,6 +97,7 @@ export class DemoCatalog {
   async remove(): Promise<number> {
     const files = await this.demo.imageFiles();
     const removed = await this.deps.db.transaction((tx) => this.demo.within(tx).deleteAll());
+    if (removed > 0) this.deps.onChanged?.();
     const kept = await this.demo.stillReferenced(files);
     await Promise.all(files.filter((file) => !kept.has(file)).map((file) => this.deps.store.remove(file)));
     return removed;

@@ -3,8 +3,8 @@ import type { ImageRepository } from '../../db/repositories/images.ts';
 import { ModelMismatchError } from '../errors.ts';
 
 /**
- * Guards against comparing vectors from different backbones. The check is a GROUP BY over the
- * images table, so its result is remembered per catalog revision.
+ * Guards against comparing vectors from different backbones. The check runs once per catalog
+ * revision and uses the model_id index, so it stays cheap at any catalog size.
  */
 export class ModelConsistency {
   private verifiedRevision: number | undefined;
@@ -26,8 +26,8 @@ export class ModelConsistency {
   async assertConsistent(): Promise<void> {
     const { revision } = await this.state.revision();
     if (revision === this.verifiedRevision) return;
-    const foreign = await this.foreignEmbeddings();
-    if (foreign.size > 0) throw new ModelMismatchError(this.activeModelId, foreign);
+    // The cheap existence check runs after every catalog change; the counts only for the error.
+    if (await this.images.hasEmbeddingsOtherThan(this.activeModelId)) throw new ModelMismatchError(this.activeModelId, await this.foreignEmbeddings());
     this.verifiedRevision = revision;
   }
 }

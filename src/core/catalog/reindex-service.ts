@@ -17,7 +17,13 @@ export interface ReindexReport {
 
 export class ReindexService {
   constructor(
-    private readonly deps: { readonly db: Database; readonly store: ImageStore; readonly model: () => Promise<EmbeddingModel> },
+    private readonly deps: {
+      readonly db: Database;
+      readonly store: ImageStore;
+      readonly model: () => Promise<EmbeddingModel>;
+      /** Called after re-embedding changed the catalog (the in-memory search index catches up). */
+      readonly onChanged?: () => void;
+    },
   ) {}
 
   /** Number of images whose embedding came from another model than the active one. */
@@ -44,6 +50,7 @@ export class ReindexService {
       await repository.updateEmbedding(image.id, model.modelId, outcome.image.embedding);
       report.reembedded += 1;
     }
+    if (report.reembedded > 0) this.deps.onChanged?.();
     return report;
   }
 }

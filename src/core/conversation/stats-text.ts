@@ -1,5 +1,5 @@
 /** The owner's `/stats` message, in their language. */
-import type { ShopStats } from '../stats/stats-service.ts';
+import type { LastTraining, ShopStats } from '../stats/stats-service.ts';
 import { formatMs, formatPercent } from './format.ts';
 import type { Translate } from './i18n/translator.ts';
 
@@ -27,5 +27,12 @@ export function statsText(stats: ShopStats, t: Translate): string {
     modelId: backbone.modelId,
     pretrained: t(backbone.pretrained ? 'stats_pretrained' : 'stats_generated'),
   });
-  return `${text}\n${head}`;
+  return [text, head, ...(stats.lastTraining ? [lastTrainingLine(stats.lastTraining, t)] : [])].join('\n');
+}
+
+/** The last training run's outcome: scheduled, chat or CLI, when, and why it was skipped or failed. */
+function lastTrainingLine(last: LastTraining, t: Translate): string {
+  const reason = last.reason ?? '—';
+  const outcome = last.status === 'success' ? t('stats_training_success') : t(`stats_training_${last.status}`, { reason });
+  return t('stats_last_training', { trigger: last.trigger, date: last.at.toISOString().slice(0, 16).replace('T', ' '), outcome });
 }

@@ -3,13 +3,15 @@
  * these methods and render the answer; every answered query is written to the search log.
  */
 import type { Database } from '../../db/database.ts';
-import { ImageRepository } from '../../db/repositories/images.ts';
+import { ImageRepository, type NearestQuery } from '../../db/repositories/images.ts';
 import { ProductRepository } from '../../db/repositories/products.ts';
 import { SearchLogRepository, type SearchQueryKind } from '../../db/repositories/search-log.ts';
 import type { Product, SearchHit } from '../../domain/catalog.ts';
 import type { ModelConsistency } from '../catalog/model-consistency.ts';
 import type { EmbeddingModel } from '../ports.ts';
 import { rankByCategory, type RankingOptions, type RankingPrediction } from './category-ranking.ts';
+import type { EmbeddingIndex } from './in-memory-index/embedding-index.ts';
+import { nearestThroughIndex } from './in-memory-index/nearest.ts';
 
 /** Predicts a query's category from raw backbone features; undefined without a usable head. */
 export interface CategoryPredictor {
@@ -70,6 +72,13 @@ export class SearchService {
       /** Optional category head: confident predictions move that category ahead (see category-ranking.ts). */
       readonly classifier?: CategoryPredictor;
       readonly ranking?: RankingOptions;
+      /**
+       * The in-memory index, when the configuration uses one (resolves to undefined otherwise);
+       * without it every search is an exact scan in the database.
+       */
+      readonly index?: () => Promise<EmbeddingIndex | undefined>;
+      /** Told when the index fails and a search falls back to the database. */
+      readonly warn?: (details: object, message: string) => void;
     },
   ) {
     this.images = new ImageRepository(deps.db);
@@ -100,7 +109,7 @@ export class SearchService {
     const offset = page.offset ?? 0;
     // Re-ranking can pull in-category hits from below the page, so look further than we show.
     const window = prediction ? (offset + page.limit) * 3 : page.limit;
-    const nearest = await this.images.nearest({ near: { embedding }, modelId, limit: window, offset: prediction ? 0 : offset });
+    const nearest = await this.nearest({ near: { embedding }, modelId, limit: window, offset: prediction ? 0 : offset });
     const ranked = prediction && this.deps.ranking
       ? rankByCategory(nearest, prediction, this.deps.ranking, { category: (hit) => hit.product.category, score: (hit) => hit.score })
       : nearest;
@@ -115,7 +124,7 @@ export class SearchService {
     await (await this.deps.consistency()).assertConsistent();
     const image = await this.images.findById(imageId);
     const hits = image
-      ? await this.images.nearest({ near: { imageId }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0, excludeProductId: image.productId })
+      ? await this.nearest({ near: { imageId }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0, excludeProductId: image.productId })
       : [];
     return this.answer('similar', hits, model.modelId, requester, startedAt, page);
   }
@@ -137,6 +146,19 @@ export class SearchService {
       topScores: [],
     });
     return { products: pageOfProducts, latencyMs };
+  }
+
+  /** Through the in-memory index when there is one; a failing index costs speed, never the answer. */
+  private async nearest(query: NearestQuery): Promise<SearchHit[]> {
+    const index = await this.deps.index?.();
+    if (index) {
+      try {
+        return await nearestThroughIndex(index, this.images, query);
+      } catch (error) {
+        this.deps.warn?.({ err: error instanceof Error ? error.message : String(error) }, 'in-memory search index failed; searching the database directly');
+      }
+    }
+    return this.images.nearest(query);
   }
 
   /** A classifier failure must never cost the customer an answer: search then ranks by similarity only. */

@@ -3,6 +3,7 @@ import { CatalogStateRepository } from '../../db/repositories/catalog-state.ts';
 import { ProductRepository } from '../../db/repositories/products.ts';
 import { SearchInsightsRepository, type CategoryCount, type DailySearches } from '../../db/repositories/search-insights.ts';
 import { SearchLogRepository, type SearchLogSummary } from '../../db/repositories/search-log.ts';
+import { TrainingRunRepository, type TrainingRunStatus, type TrainingTrigger } from '../../db/repositories/training-runs.ts';
 import type { CatalogCounts } from '../../domain/catalog.ts';
 
 export interface BackboneInfo {
@@ -18,6 +19,15 @@ export interface ClassifierInfo {
   readonly createdAt: Date;
 }
 
+/** How the newest training run (scheduled, chat or CLI) ended. */
+export interface LastTraining {
+  readonly status: Exclude<TrainingRunStatus, 'running'>;
+  /** Why it was skipped or failed, or the promotion verdict of a success. */
+  readonly reason: string | null;
+  readonly trigger: TrainingTrigger;
+  readonly at: Date;
+}
+
 export interface ShopStats {
   readonly catalog: CatalogCounts;
   readonly catalogRevision: number;
@@ -25,6 +35,8 @@ export interface ShopStats {
   readonly backbone: BackboneInfo;
   /** Null until a head has been trained and promoted for this backbone. */
   readonly classifier: ClassifierInfo | null;
+  /** Null until a training run (or a scheduled check) has ended. */
+  readonly lastTraining: LastTraining | null;
   readonly database: { readonly engine: string; readonly location: string };
   /** Categories of the best answer to matched searches in the last {@link TOP_CATEGORY_DAYS} days, most frequent first. */
   readonly topCategories: readonly CategoryCount[];
@@ -50,12 +62,13 @@ export class StatsService {
 
   async collect(now = new Date()): Promise<ShopStats> {
     const insights = new SearchInsightsRepository(this.deps.db);
-    const [catalog, state, searches, backbone, head, topCategories, searchesPerDay] = await Promise.all([
+    const [catalog, state, searches, backbone, head, lastRun, topCategories, searchesPerDay] = await Promise.all([
       new ProductRepository(this.deps.db).counts(),
       new CatalogStateRepository(this.deps.db).revision(),
       new SearchLogRepository(this.deps.db).summary(now),
       this.deps.backbone(),
       this.deps.activeHead?.() ?? Promise.resolve(undefined),
+      new TrainingRunRepository(this.deps.db).lastFinished(),
       insights.topCategories(TOP_CATEGORIES, TOP_CATEGORY_DAYS, now),
       insights.searchesPerDay(CHART_DAYS, now),
     ]);
@@ -65,6 +78,9 @@ export class StatsService {
       searches,
       backbone,
       classifier: head ? { recipe: head.recipe, valAccuracy: head.valAccuracy, createdAt: head.createdAt } : null,
+      lastTraining: lastRun && lastRun.status !== 'running'
+        ? { status: lastRun.status, reason: lastRun.reason, trigger: lastRun.trigger, at: lastRun.finishedAt ?? lastRun.startedAt }
+        : null,
       database: { engine: this.deps.db.engine, location: this.deps.db.location },
       topCategories,
       searchesPerDay,

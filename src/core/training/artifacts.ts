@@ -6,7 +6,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EpochMetrics } from '../../../training/softmax.ts';
-import { confusionSpec, curvesSpec, renderPng } from './charts.ts';
 
 export interface RunFiles {
   readonly dir: string;
@@ -30,6 +29,8 @@ export async function writeRunFiles(
   const dir = path.join(modelsDir, 'runs', run.runId);
   const files = { dir, metrics: path.join(dir, 'metrics.json'), curves: path.join(dir, 'curves.png'), confusion: path.join(dir, 'confusion.png') };
   await writeAtomic(files.metrics, `${JSON.stringify(run.metrics, null, 2)}\n`);
+  // Loaded on first use: vega costs ~20 MB and a second of start-up that serving never needs.
+  const { confusionSpec, curvesSpec, renderPng } = await import('./charts.ts');
   await writeAtomic(files.curves, await renderPng(curvesSpec(run.history, `Training curves — ${run.recipe} recipe, run ${run.runId}`)));
   await writeAtomic(files.confusion, await renderPng(confusionSpec(run.confusion, run.categories, `Validation confusion matrix — ${run.recipe}`)));
   return files;

@@ -29,6 +29,7 @@ export type RetrainCheck = { readonly due: true; readonly why: string } | { read
 export class RetrainJob {
   private task: ScheduledTask | undefined;
   private readonly abort = new AbortController();
+  private hooks: Pick<RetrainJobDependencies, 'onResult' | 'onError'> = {};
 
   constructor(private readonly deps: RetrainJobDependencies) {}
 
@@ -56,9 +57,14 @@ export class RetrainJob {
     return this.deps.training.startTraining({ trigger: 'cron', recipe: this.deps.recipe ?? 'best', signal: this.abort.signal });
   }
 
-  /** Schedules {@link RetrainJob.runOnce} on `expression` (cron syntax). @throws {Error} for an invalid expression. */
-  start(expression: string): void {
+  /**
+   * Schedules {@link RetrainJob.runOnce} on `expression` (cron syntax); `hooks` (else the
+   * constructor's) hear every outcome, so a failing nightly retrain is never silent.
+   * @throws {Error} for an invalid expression.
+   */
+  start(expression: string, hooks: Pick<RetrainJobDependencies, 'onResult' | 'onError'> = {}): void {
     if (!cron.validate(expression)) throw new Error(`RETRAIN_CRON "${expression}" is not a valid cron expression.`);
+    this.hooks = { onResult: hooks.onResult ?? this.deps.onResult, onError: hooks.onError ?? this.deps.onError };
     this.task = cron.schedule(expression, () => this.tick(), { noOverlap: true });
   }
 
@@ -71,9 +77,9 @@ export class RetrainJob {
 
   private async tick(): Promise<void> {
     try {
-      this.deps.onResult?.(await this.runOnce());
+      this.hooks.onResult?.(await this.runOnce());
     } catch (error) {
-      this.deps.onError?.(error);
+      this.hooks.onError?.(error);
     }
   }
 

@@ -15,9 +15,9 @@ import { TrainingRunRepository, type TrainingTrigger } from '../../db/repositori
 import { augmentImage, augmentationId, sampleAugmentation } from '../../ml/augment.ts';
 import { deserializeHead, headAccuracy, serializeHead, type SerializedHead } from '../../../training/head.ts';
 import { perClassMetrics, type ClassMetrics } from '../../../training/metrics.ts';
-import type { TrainingJob, TrainingOutput } from '../../../training/pipeline.ts';
+import { warmStartFor, type TrainingJob, type TrainingOutput, type WarmStart } from '../../../training/pipeline.ts';
 import { resolveHyperparameters, type HyperparameterOverrides, type Hyperparameters, type RecipeName } from '../../../training/recipes.ts';
-import { runTrainingInWorker } from '../../../training/run-in-worker.ts';
+import { runTrainingInWorker, TrainingAbortedError } from '../../../training/run-in-worker.ts';
 import type { EpochMetrics } from '../../../training/softmax.ts';
 import { stratifiedSplit } from '../../../training/split.ts';
 import type { EmbeddingModel } from '../ports.ts';
@@ -59,6 +59,11 @@ export interface StartTrainingOptions {
   readonly signal?: AbortSignal;
   /** Receives this run's warnings (skipped images); default: the service's `warn`. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Continue from the active head when it has the same backbone, categories and recipe (default
+   * true): a short fine-tuning run instead of training from random weights.
+   */
+  readonly warmStart?: boolean;
 }
 
 export interface TrainingSuccess {
@@ -83,6 +88,8 @@ export interface TrainingSuccess {
   readonly hyperparameters: Hyperparameters;
   readonly cacheHits: number;
   readonly embedded: number;
+  /** The head this run continued from, when it was warm-started. */
+  readonly warmStartedFrom?: string;
   readonly files: RunFiles & { readonly head: string };
   readonly durationMs: number;
 }
@@ -92,6 +99,8 @@ export type TrainingResult = TrainingSuccess | { readonly status: 'skipped'; rea
 /** Starts training runs; at most one at a time per database. */
 export class TrainingService {
   private running = false;
+  private current: Promise<unknown> | undefined;
+  private readonly shutdown = new AbortController();
   private readonly holder = `${process.pid}-${randomBytes(4).toString('hex')}`;
 
   constructor(private readonly deps: TrainingServiceDependencies) {}
@@ -99,6 +108,20 @@ export class TrainingService {
   /** True while this process runs a training. */
   isRunning(): boolean {
     return this.running;
+  }
+
+  /**
+   * Interrupts the run in progress, whoever started it (chat, cron, CLI), and refuses new ones:
+   * shutdown calls this so it never waits for a training. The run is recorded as failed
+   * ("Training was interrupted."); the active head is unchanged.
+   */
+  abortAll(): void {
+    this.shutdown.abort();
+  }
+
+  /** Resolves once no run is in progress (after {@link abortAll}, within moments). */
+  async idle(): Promise<void> {
+    await this.current?.catch(() => undefined);
   }
 
   /**
@@ -111,11 +134,16 @@ export class TrainingService {
     const hyperparameters = resolveHyperparameters(options.recipe ?? 'best', options.overrides);
     const runId = newRunId();
     if (this.running) return { status: 'skipped', runId, reason: 'A training run is already in progress.' };
+    if (this.shutdown.signal.aborted) throw new TrainingAbortedError();
     this.running = true;
+    const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
+    const run = this.withLock(runId, options.trigger ?? 'cli', () => this.run(runId, hyperparameters, { ...options, signal }));
+    this.current = run;
     try {
-      return await this.withLock(runId, options.trigger ?? 'cli', () => this.run(runId, hyperparameters, options));
+      return await run;
     } finally {
       this.running = false;
+      this.current = undefined;
     }
   }
 
@@ -185,8 +213,22 @@ export class TrainingService {
     const validationSet = new Set(split.validation);
     const validationRows = usable.filter((r) => validationSet.has(r.index));
     const trainRows = usable.filter((r) => !validationSet.has(r.index));
-    const job: TrainingJob = { categories, hyperparameters: h, train: toSet(trainRows), validation: toSet(validationRows) };
-    return { job, cacheHits: batch.cacheHits, embedded: batch.embedded };
+    const warm = options.warmStart === false ? undefined : await this.warmStart(model.modelId, categories, h);
+    const job: TrainingJob = { categories, hyperparameters: h, train: toSet(trainRows), validation: toSet(validationRows), ...(warm ? { warmStart: warm.start } : {}) };
+    return { job, cacheHits: batch.cacheHits, embedded: batch.embedded, ...(warm ? { warmStartedFrom: warm.headId } : {}) };
+  }
+
+  /** The active head as a starting point, when it was trained for the same backbone, categories and recipe. */
+  private async warmStart(backbone: string, categories: readonly string[], h: Hyperparameters): Promise<{ start: WarmStart; headId: string } | undefined> {
+    const heads = new ClassifierModelRepository(this.deps.db);
+    const active = await heads.active();
+    if (!active || active.backboneModelId !== backbone || active.recipe !== h.recipe || active.categories.join('\n') !== categories.join('\n')) return undefined;
+    try {
+      return { start: warmStartFor(deserializeHead((await heads.parameters(active.id)) as SerializedHead), h), headId: active.id };
+    } catch (error) {
+      this.deps.warn?.(`active head ${active.id} cannot be continued (${(error as Error).message}); training from scratch`);
+      return undefined;
+    }
   }
 
   private assertEnough(images: readonly LabelledImage[]): void {
@@ -220,7 +262,7 @@ export class TrainingService {
       runId: run.runId, headId: run.headId, recipe: run.h.recipe, backboneModelId: run.model.modelId, classes: job.categories,
       trainSize: job.train.count, valSize: job.validation.count, valAccuracy: run.output.valAccuracy, valLoss: run.output.valLoss,
       bestEpoch: run.output.bestEpoch, perClass, confusion: run.output.confusion, history: run.output.history, hyperparameters: run.h,
-      promoted: decision.promote, promotionReason: decision.reason,
+      promoted: decision.promote, promotionReason: decision.reason, warmStartedFrom: run.prepared.warmStartedFrom ?? null,
     };
     const files = await writeRunFiles(this.deps.modelsDir, { runId: run.runId, recipe: run.h.recipe, categories: job.categories, history: run.output.history, confusion: run.output.confusion, metrics });
     const parameters = serializeHead(run.output.head);
@@ -237,6 +279,7 @@ export class TrainingService {
       valAccuracy: run.output.valAccuracy, valLoss: run.output.valLoss, perClass, confusion: run.output.confusion, promoted: decision.promote,
       promotionReason: decision.reason, history: run.output.history, bestEpoch: run.output.bestEpoch, hyperparameters: run.h,
       cacheHits: run.prepared.cacheHits, embedded: run.prepared.embedded, files: { ...files, head }, durationMs: performance.now() - run.started,
+      ...(run.prepared.warmStartedFrom ? { warmStartedFrom: run.prepared.warmStartedFrom } : {}),
     };
   }
 
@@ -258,6 +301,7 @@ interface PreparedRun {
   readonly job: TrainingJob;
   readonly cacheHits: number;
   readonly embedded: number;
+  readonly warmStartedFrom?: string;
 }
 
 interface PersistInput {

@@ -86,6 +86,18 @@ export class ImageRepository {
     return new Map(rows.map((row) => [row.model_id, Number(row.count)]));
   }
 
+  /**
+   * Whether any image was embedded by another model than `modelId`. Two range scans of the
+   * model_id index that stop at the first row: constant time whatever the catalog's size.
+   */
+  async hasEmbeddingsOtherThan(modelId: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ other: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM product_images WHERE model_id < $1) OR EXISTS (SELECT 1 FROM product_images WHERE model_id > $1) AS other`,
+      [modelId],
+    );
+    return rows[0]!.other;
+  }
+
   /** Replaces an image's embedding with one from another backbone. */
   async updateEmbedding(imageId: number, modelId: string, embedding: Float32Array): Promise<void> {
     await this.db.query('UPDATE product_images SET model_id = $2, embedding = $3::halfvec WHERE id = $1', [
@@ -113,10 +125,34 @@ export class ImageRepository {
     }
   }
 
+  /**
+   * The rows of `imageIds` that customers may see right now: images of `query.modelId` whose
+   * product is active, in stock and matches the query's category and exclusion filters; plus the
+   * catalog revision they were read at. The in-memory index ranks; this supplies the display
+   * fields and the current stock filter, and the revision tells whether the index was current.
+   */
+  async searchableImages(
+    query: Omit<NearestQuery, 'near' | 'limit' | 'offset'>,
+    imageIds: readonly number[],
+  ): Promise<{ readonly hits: Map<number, Omit<SearchHit, 'score'>>; readonly catalogRevision: number }> {
+    const { rows } = await this.db.query<ProductRow & ImageRow & { revision: string | number }>(
+      `SELECT ${PRODUCT_COLUMNS}, ${IMAGE_COLUMNS}, s.revision
+       FROM catalog_state s
+       LEFT JOIN (product_images pi
+         JOIN products p ON p.id = pi.product_id AND pi.id = ANY($1::int[]) AND pi.model_id = $2 AND p.active AND p.stock > 0
+           AND ($3::text[] IS NULL OR p.category = ANY($3::text[]))
+           AND ($4::int IS NULL OR p.id <> $4::int)) ON true`,
+      [imageIds, query.modelId, query.categories ?? null, query.excludeProductId ?? null],
+    );
+    const found = rows.filter((row) => row.image_id !== null);
+    return {
+      hits: new Map(found.map((row) => [Number(row.image_id), { product: toProduct(row), image: toImage(row) }])),
+      catalogRevision: Number(rows[0]!.revision),
+    };
+  }
+
   private async nearestWithin(query: NearestQuery, window: number): Promise<{ hits: SearchHit[]; candidates: number }> {
-    const target = 'embedding' in query.near
-      ? { sql: '$1::halfvec', param: toVectorLiteral(query.near.embedding) }
-      : { sql: '(SELECT embedding FROM product_images WHERE id = $1)', param: query.near.imageId };
+    const target = queryTarget(query);
     const { rows } = await this.db.query<ProductRow & ImageRow & { distance: number; candidates: number }>(
       `WITH candidates AS (
          SELECT pi.id AS image_id, pi.product_id, pi.embedding <=> ${target.sql} AS distance
@@ -142,4 +178,11 @@ export class ImageRepository {
       candidates: rows[0] ? Number(rows[0].candidates) : 0,
     };
   }
+}
+
+/** The SQL expression (parameter $1) for the vector a query searches from. */
+function queryTarget(query: Pick<NearestQuery, 'near'>): { sql: string; param: string | number } {
+  return 'embedding' in query.near
+    ? { sql: '$1::halfvec', param: toVectorLiteral(query.near.embedding) }
+    : { sql: '(SELECT embedding FROM product_images WHERE id = $1)', param: query.near.imageId };
 }

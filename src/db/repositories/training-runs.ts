@@ -82,6 +82,12 @@ export class TrainingRunRepository {
     return rows[0] ? toRun(rows[0]) : undefined;
   }
 
+  /** The newest run that ended (success, skipped or failed), for `/stats` and `stats`. */
+  async lastFinished(): Promise<TrainingRunRecord | undefined> {
+    const { rows } = await this.db.query<RunRow>(`SELECT * FROM training_runs WHERE status <> 'running' ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1`);
+    return rows[0] ? toRun(rows[0]) : undefined;
+  }
+
   async find(id: string): Promise<TrainingRunRecord | undefined> {
     const { rows } = await this.db.query<RunRow>('SELECT * FROM training_runs WHERE id = $1', [id]);
     return rows[0] ? toRun(rows[0]) : undefined;

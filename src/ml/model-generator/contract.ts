@@ -8,3 +8,6 @@ export const EMBEDDING_DIMENSION = 2048;
 /** ImageNet normalisation the generated models are meant to be fed with (RGB order). */
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+/** The classifier variant's head: 1,000 ImageNet classes, softmax probabilities. */
+export const CLASSIFIER_CLASSES = 1000;
+export const CLASSIFIER_OUTPUT_NAME = 'probabilities';

@@ -6,14 +6,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EMBEDDING_DIMENSION, IMAGENET_MEAN, IMAGENET_STD, INPUT_NAME, INPUT_SIZE, OUTPUT_NAME } from './contract.ts';
-import { buildModel, type GeneratorArch } from './generate.ts';
+import { buildModel, type GeneratorArch, type GeneratorHead } from './generate.ts';
 
-export { GENERATOR_ARCHS, type GeneratorArch } from './generate.ts';
+export { GENERATOR_ARCHS, type GeneratorArch, type GeneratorHead } from './generate.ts';
 
 export interface GenerateModelOptions {
   arch: GeneratorArch;
-  /** Any safe integer; the same (arch, seed) always yields byte-identical output. */
+  /** Any safe integer; the same (arch, seed, head) always yields byte-identical output. */
   seed: number;
+  /** `features` (default): a backbone. `classifier`: the same network ending in a 1,000-way Gemm + Softmax. */
+  head?: GeneratorHead;
 }
 
 export interface WriteGeneratedModelOptions extends GenerateModelOptions {
@@ -38,10 +40,15 @@ export interface WrittenGeneratedModel {
  * `resnet50` is the torchvision ResNet-50 v1.5 topology (~23.5M parameters, ~94 MB, a few seconds
  * to generate); `tiny` is a small residual net (~0.15M parameters, ~0.6 MB, ~1 ms per image) for
  * fast tests.
+ *
+ * With `head: 'classifier'` the pooled features feed `fc` (Gemm, 2048 → 1000) and a Softmax, and
+ * the output is `probabilities` float32 [N, 1000]: the layout of torchvision and ONNX model zoo
+ * ImageNet classifiers, for testing `model import`. Its backbone weights equal the `features`
+ * model's with the same arch and seed.
  * @throws RangeError for an unknown arch or a seed that is not a safe integer
  */
 export function generateModel(options: GenerateModelOptions): Uint8Array {
-  return buildModel(options.arch, options.seed).bytes;
+  return buildModel(options.arch, options.seed, options.head).bytes;
 }
 
 /** Manifest path for a model path: `x.onnx` → `x.manifest.json`. */
@@ -85,6 +92,7 @@ async function writeFileAtomic(path: string, data: Uint8Array | string): Promise
  * dimension 2048). The model is written first, so a manifest never points at a missing file.
  */
 export async function writeGeneratedModel(options: WriteGeneratedModelOptions): Promise<WrittenGeneratedModel> {
+  if (options.head === 'classifier') throw new RangeError('a classifier is not a backbone: write it with writeGeneratedClassifier');
   const bytes = generateModel(options);
   const manifest = buildManifest(options.arch, options.seed, bytes);
   const modelPath = options.out;
@@ -93,4 +101,15 @@ export async function writeGeneratedModel(options: WriteGeneratedModelOptions): 
   await writeFileAtomic(modelPath, bytes);
   await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   return { modelPath, manifestPath, manifest };
+}
+
+/**
+ * Writes the classifier variant (see {@link generateModel}) to `out`, without a manifest: it is
+ * not a backbone until `npx shoplens model import` cuts it at the pooled features.
+ */
+export async function writeGeneratedClassifier(options: Omit<WriteGeneratedModelOptions, 'head'>): Promise<{ modelPath: string }> {
+  const bytes = generateModel({ ...options, head: 'classifier' });
+  await mkdir(dirname(options.out), { recursive: true });
+  await writeFileAtomic(options.out, bytes);
+  return { modelPath: options.out };
 }

@@ -148,3 +148,17 @@ export function globalAveragePoolFlatten(ctx: LayerContext, poolName: string, ou
   const pooled = ctx.builder.addNode('GlobalAveragePool', poolName, [input]);
   return ctx.builder.addNode('Flatten', outputName, [pooled], { axis: { int: 1 } });
 }
+
+/**
+ * torchvision's `fc` + a softmax: Gemm([N, inFeatures] × weightᵀ + bias) → Softmax over classes.
+ * Weights are normal with std 1/sqrt(inFeatures); they only have to be seeded, not meaningful.
+ * @returns the name of the float32 [N, classes] probabilities.
+ */
+export function classifierHead(ctx: LayerContext, input: string, inFeatures: number, classes: number, outputName: string): string {
+  const weight = new Float32Array(classes * inFeatures);
+  ctx.random.fillNormal(weight, 1 / Math.sqrt(inFeatures));
+  const weightName = ctx.builder.addInitializer('fc.weight', [classes, inFeatures], weight);
+  const biasName = ctx.builder.addInitializer('fc.bias', [classes], new Float32Array(classes));
+  const logits = ctx.builder.addNode('Gemm', 'fc', [input, weightName, biasName], { transB: { int: 1 } });
+  return ctx.builder.addNode('Softmax', outputName, [logits], { axis: { int: 1 } });
+}

@@ -87,6 +87,13 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** Registers an int64 constant (shapes for Reshape, axes); not counted as parameters. */
+  addInt64Initializer(name: string, dims: readonly number[], values: readonly number[]): string {
+    this.claimName(name);
+    this.initializers.push({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.INT64, int64Data: [...values] });
+    return name;
+  }
+
   /** Appends a node (default ONNX domain); node names must be unique, outputs are named after them. */
   addNode(
     opType: string,

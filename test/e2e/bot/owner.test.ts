@@ -212,7 +212,9 @@ describe('/train', () => {
     assert.equal(pngs.length, 2, 'curves and confusion matrix');
     assert.ok(pngs.every((png) => png.subarray(1, 4).toString() === 'PNG'));
     owner.sendText('/stats');
-    assert.match((await owner.answer()).text, /Category head: best, validation accuracy/);
+    const stats = (await owner.answer()).text;
+    assert.match(stats, /Category head: best, validation accuracy/);
+    assert.match(stats, /Last training \(chat, \d{4}-\d\d-\d\d \d\d:\d\d\): finished/);
   });
 });
 

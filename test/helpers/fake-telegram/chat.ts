@@ -3,7 +3,7 @@
  * as Telegram would and reads the bot's calls addressed to this chat, in order.
  */
 import type { Message, Update } from 'grammy/types';
-import type { FakeTelegram, RecordedCall } from './server.ts';
+import type { FakeTelegram, RecordedCall, StoredFile } from './server.ts';
 
 export interface ChatUser {
   readonly id: number;
@@ -41,8 +41,9 @@ export class FakeChat {
   }
 
   /** Sends a photo; a tiny grey thumbnail comes first, as Telegram lists sizes smallest first. */
-  sendPhoto(data: Buffer, options: { caption?: string; mediaGroupId?: string; thumbnail?: Buffer; declaredSize?: number } = {}): number {
-    const large = this.telegram.addFile(data, options.declaredSize === undefined ? {} : { declaredSize: options.declaredSize });
+  sendPhoto(data: Buffer, options: { caption?: string; mediaGroupId?: string; thumbnail?: Buffer; declaredSize?: number; file?: StoredFile } = {}): number {
+    // `file` re-sends a photo registered before (long runs keep memory flat).
+    const large = options.file ?? this.telegram.addFile(data, options.declaredSize === undefined ? {} : { declaredSize: options.declaredSize });
     const sizes = [{ ...large, width: 640, height: 640 }];
     if (options.thumbnail) sizes.unshift({ ...this.telegram.addFile(options.thumbnail), width: 90, height: 90 });
     return this.push({

@@ -1,8 +1,9 @@
 /**
  * A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests and the bot benchmark. It
  * speaks the HTTP protocol grammY uses (JSON and multipart requests, `{ ok, result }` answers),
- * serves long polling, files and downloads, records every call, and can inject failures such as
- * 429 with `retry_after`. Only what ShopLens uses is implemented.
+ * serves long polling, files and downloads, records every call, and can inject failures: 429 with
+ * `retry_after`, 5xx, 401, 409, connections dropped or stalled — before or after the call took
+ * effect — and updates delivered twice. Only what ShopLens uses is implemented.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,8 +17,10 @@ export interface RecordedCall {
   readonly files: ReadonlyMap<string, Buffer>;
   /** `performance.now()` when the request arrived. */
   readonly at: number;
-  /** Set when an injected failure answered this call. */
+  /** Set when an injected failure answered this call (code 0: the connection was dropped or stalled). */
   readonly failed?: { readonly code: number };
+  /** True when the call took effect although the bot was told it failed (`afterDelivery` failures). */
+  readonly delivered?: boolean;
   /** The result returned to the bot (absent for failed calls). */
   result?: unknown;
 }
@@ -29,10 +32,24 @@ export interface StoredFile {
   readonly file_size: number;
 }
 
+/** An injected failure: an HTTP error answer, or a dropped / stalled connection. */
+export interface InjectedFailure {
+  /** HTTP status and `error_code` (ignored for `drop` and `stall`). */
+  readonly code?: number;
+  readonly retryAfter?: number;
+  readonly description?: string;
+  /** `drop` closes the connection without an answer; `stall` never answers. Default: an error answer. */
+  readonly kind?: 'answer' | 'drop' | 'stall';
+  /** Perform the call first (messages are delivered), then fail — like a 502 after Telegram executed it. */
+  readonly afterDelivery?: boolean;
+}
+
 interface Failure {
   readonly code: number;
   readonly description: string;
   readonly retryAfter?: number;
+  readonly kind: 'answer' | 'drop' | 'stall';
+  readonly afterDelivery: boolean;
 }
 
 interface Poller {
@@ -55,10 +72,14 @@ export class FakeTelegram {
   readonly queuedAt = new Map<number, number>();
   private readonly server: Server;
   private readonly updates: Update[] = [];
+  /** Every update handed out, by id (for {@link FakeTelegram.redeliver}). */
+  private readonly delivered = new Map<number, Update>();
   private readonly pollers = new Set<Poller>();
   private readonly files = new Map<string, { data: Buffer; path: string; uniqueId: string; declaredSize: number }>();
   private readonly failures = new Map<string, Failure[]>();
   private readonly listeners = new Set<() => void>();
+  private readonly stalled = new Set<ServerResponse>();
+  private readonly redelivered: Update[] = [];
   private nextUpdateId = 1;
   private nextMessageId = 1;
   private nextFileNumber = 1;
@@ -77,14 +98,17 @@ export class FakeTelegram {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  /** Listens on 127.0.0.1:`port` (default: a free port). */
+  async start(port = 0): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
     for (const poller of this.pollers) poller.respond([]);
     this.pollers.clear();
+    for (const response of this.stalled) response.destroy();
+    this.stalled.clear();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -116,12 +140,42 @@ export class FakeTelegram {
     return this.files.get(fileId)?.data;
   }
 
-  /** Makes the next `times` calls of `method` fail (e.g. 429 with `retryAfter` seconds). */
-  failNext(method: string, failure: { code: number; retryAfter?: number; description?: string }, times = 1): void {
-    const description = failure.description ?? (failure.code === 429 ? `Too Many Requests: retry after ${failure.retryAfter ?? 1}` : 'Internal Server Error');
+  /** Makes the next `times` calls of `method` fail (e.g. 429 with `retryAfter` seconds, 502 after delivery, a dropped connection). */
+  failNext(method: string, failure: InjectedFailure, times = 1): void {
+    const code = failure.code ?? 0;
+    const description = failure.description ?? defaultDescription(code, failure.retryAfter);
     const queue = this.failures.get(method) ?? [];
-    for (let i = 0; i < times; i++) queue.push({ code: failure.code, description, ...(failure.retryAfter !== undefined ? { retryAfter: failure.retryAfter } : {}) });
+    for (let i = 0; i < times; i++) {
+      queue.push({
+        code, description, kind: failure.kind ?? 'answer', afterDelivery: failure.afterDelivery ?? false,
+        ...(failure.retryAfter !== undefined ? { retryAfter: failure.retryAfter } : {}),
+      });
+    }
     this.failures.set(method, queue);
+  }
+
+  /** Forgets failures not yet used (of `method`, or all). */
+  clearFailures(method?: string): void {
+    if (method === undefined) this.failures.clear();
+    else this.failures.delete(method);
+  }
+
+  /**
+   * Delivers update `updateId` once more, even though the bot confirmed it — as Telegram does
+   * when a webhook answer was late or a poller restarted before confirming its offset.
+   */
+  redeliver(updateId: number): void {
+    const original = this.delivered.get(updateId);
+    if (!original) throw new Error(`update ${updateId} was never delivered`);
+    this.redelivered.push(original);
+    setImmediate(() => {
+      for (const poller of [...this.pollers]) this.answerPoller(poller);
+    });
+  }
+
+  /** Calls of `method` that took effect (including those answered with an injected failure after delivery). */
+  effective(method: string, chatId?: number): RecordedCall[] {
+    return this.calls.filter((call) => call.method === method && (call.result !== undefined || call.delivered === true) && (chatId === undefined || Number(call.params.chat_id) === chatId));
   }
 
   /** Resolves with the first call (from index `from`) matching `predicate`; rejects after `timeoutMs`. */
@@ -158,15 +212,7 @@ export class FakeTelegram {
     const call: RecordedCall = { index: this.calls.length, method: match[2]!, params, files, at: performance.now() };
     this.calls.push(call);
     const failure = this.failures.get(call.method)?.shift();
-    if (failure) {
-      (call as { failed?: { code: number } }).failed = { code: failure.code };
-      this.notify();
-      this.reply(response, failure.code, {
-        ok: false, error_code: failure.code, description: failure.description,
-        ...(failure.retryAfter !== undefined ? { parameters: { retry_after: failure.retryAfter } } : {}),
-      });
-      return;
-    }
+    if (failure) return this.fail(call, failure, response);
     if (call.method === 'getUpdates') return this.getUpdates(call, response);
     const outcome = this.handle(call);
     if ('error' in outcome) {
@@ -178,6 +224,29 @@ export class FakeTelegram {
     call.result = outcome.result;
     this.notify();
     this.reply(response, 200, { ok: true, result: outcome.result });
+  }
+
+  /** Answers `call` with an injected failure, performing it first when the failure comes after delivery. */
+  private fail(call: RecordedCall, failure: Failure, response: ServerResponse): void {
+    if (failure.afterDelivery && call.method !== 'getUpdates') {
+      const outcome = this.handle(call);
+      if ('result' in outcome) (call as { delivered?: boolean }).delivered = true;
+    }
+    (call as { failed?: { code: number } }).failed = { code: failure.code };
+    this.notify();
+    if (failure.kind === 'drop') {
+      response.socket?.destroy();
+      return;
+    }
+    if (failure.kind === 'stall') {
+      this.stalled.add(response);
+      response.once('close', () => this.stalled.delete(response));
+      return;
+    }
+    this.reply(response, failure.code, {
+      ok: false, error_code: failure.code, description: failure.description,
+      ...(failure.retryAfter !== undefined ? { parameters: { retry_after: failure.retryAfter } } : {}),
+    });
   }
 
   private handle(call: RecordedCall): { result: unknown } | { error: { code: number; description: string } } {
@@ -287,7 +356,9 @@ export class FakeTelegram {
   private answerPoller(poller: Poller): void {
     // Telegram forgets updates below the offset a client confirms.
     while (this.updates.length > 0 && this.updates[0]!.update_id < poller.offset) this.updates.shift();
-    if (this.updates.length > 0) poller.respond(this.updates.slice(0, 100));
+    const batch = [...this.redelivered.splice(0), ...this.updates.slice(0, 100)];
+    for (const update of batch) this.delivered.set(update.update_id, update);
+    if (batch.length > 0) poller.respond(batch);
   }
 
   private download(token: string, filePath: string, response: ServerResponse): void {
@@ -303,6 +374,16 @@ export class FakeTelegram {
 
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
+  }
+}
+
+function defaultDescription(code: number, retryAfter: number | undefined): string {
+  switch (code) {
+    case 429: return `Too Many Requests: retry after ${retryAfter ?? 1}`;
+    case 401: return 'Unauthorized';
+    case 409: return 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running';
+    case 502: return 'Bad Gateway';
+    default: return 'Internal Server Error';
   }
 }
 

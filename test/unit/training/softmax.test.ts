@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { deserializeHead, predictCategory, serializeHead } from '../../../training/head.ts';
-import { trainHead, type TrainingSamples } from '../../../training/pipeline.ts';
+import { trainHead, warmStartFor, type TrainingSamples } from '../../../training/pipeline.ts';
 import { seededRandom } from '../../../training/random.ts';
 import { BEST, InvalidHyperparametersError, resolveHyperparameters, THESIS } from '../../../training/recipes.ts';
 import { runTrainingInWorker } from '../../../training/run-in-worker.ts';
@@ -19,6 +19,29 @@ function clusters(count: number, dimension: number, classes: number, seed: numbe
   }
   return { x, y, count, dimension, group: Int32Array.from({ length: count }, (_, i) => i) };
 }
+
+describe('warm start', () => {
+  test('continues from the given head: its standardization is kept and the first epoch starts where it ended', () => {
+    const train = clusters(300, 12, 3, 11, 0.6);
+    const validation = clusters(90, 12, 3, 12, 0.6);
+    const h = { ...BEST, epochs: 30 };
+    const first = trainHead({ categories: ['a', 'b', 'c'], hyperparameters: h, train, validation });
+    const more = clusters(330, 12, 3, 13, 0.6);
+    const cold = trainHead({ categories: ['a', 'b', 'c'], hyperparameters: h, train: more, validation });
+    const warm = trainHead({ categories: ['a', 'b', 'c'], hyperparameters: h, train: more, validation, warmStart: warmStartFor(first.head, h) });
+    assert.deepEqual(Array.from(warm.head.mean!), Array.from(first.head.mean!));
+    assert.ok(warm.history.length <= 12, `warm run took ${warm.history.length} epochs`);
+    assert.ok(warm.history[0]!.trainLoss < cold.history[0]!.trainLoss * 0.8, `first epoch loss warm ${warm.history[0]!.trainLoss} vs cold ${cold.history[0]!.trainLoss}`);
+    assert.ok(warm.valAccuracy >= first.valAccuracy - 0.05);
+  });
+
+  test('refuses weights of another shape', () => {
+    const train = clusters(60, 12, 3, 11);
+    const head = trainHead({ categories: ['a', 'b', 'c'], hyperparameters: { ...BEST, epochs: 2 }, train, validation: train }).head;
+    const other = clusters(60, 8, 3, 11);
+    assert.throws(() => trainHead({ categories: ['a', 'b', 'c'], hyperparameters: { ...BEST, standardize: false }, train: other, validation: other, warmStart: warmStartFor(head, BEST) }), RangeError);
+  });
+});
 
 describe('softmax head', () => {
   test('the analytic gradient matches finite differences (label smoothing and class weights on)', () => {

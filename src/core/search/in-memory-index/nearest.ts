@@ -1,0 +1,46 @@
+/**
+ * Nearest in-stock products through the in-memory index. The index ranks exactly (pgvector's
+ * halfvec cosine distance, each product's closest image, ties by product id — the definition of
+ * ImageRepository.nearest) among the products its int8 scan proposes; the database then supplies
+ * the products' current rows and drops any that stopped being searchable since the index's last
+ * sync. The answer is the exact scan's as long as the scan keeps every true top product among its
+ * `margin` extra proposals (recall@10 is printed by bench/vector-index.bench.ts).
+ */
+import type { ImageRepository, NearestQuery } from '../../../db/repositories/images.ts';
+import type { SearchHit } from '../../../domain/catalog.ts';
+import type { EmbeddingIndex } from './embedding-index.ts';
+
+/** Fewest extra products the int8 scan proposes beyond those asked for. */
+const MIN_MARGIN = 20;
+
+/**
+ * The `query.limit` products after `query.offset` closest to the query, best first.
+ * @throws whatever the index or the database throws; callers may fall back to ImageRepository.nearest.
+ */
+export async function nearestThroughIndex(index: EmbeddingIndex, images: ImageRepository, query: NearestQuery): Promise<SearchHit[]> {
+  const offset = query.offset ?? 0;
+  const asked = offset + query.limit;
+  const filter = { categories: query.categories, excludeProductId: query.excludeProductId };
+  let wanted = asked;
+  // Optimistic: search the index as it is, read the rows together with the catalog revision, and
+  // only when the revision moved bring the index up to date and search again. Saves a database
+  // round trip per search while the catalog is unchanged, which is nearly always.
+  await index.settled();
+  if (index.catalogRevision === undefined) await index.sync();
+  for (let attempt = 0; ; attempt += 1) {
+    const revision = index.catalogRevision;
+    const found = await index.nearest(query.near, wanted, Math.max(wanted, MIN_MARGIN), filter);
+    const rows = await images.searchableImages(query, found.hits.map((hit) => hit.imageId));
+    if (rows.catalogRevision !== revision && attempt < 3) {
+      await index.sync();
+      continue;
+    }
+    const hits = found.hits.flatMap((hit) => {
+      const row = rows.hits.get(hit.imageId);
+      return row ? [{ product: row.product, image: row.image, score: 1 - hit.distance }] : [];
+    });
+    // Missing rows: stock changed after the revision was read (a concurrent writer); ask for more.
+    if (hits.length >= asked || found.exhausted || found.hits.length < wanted) return hits.slice(offset, asked);
+    wanted += (asked - hits.length) * 2;
+  }
+}
