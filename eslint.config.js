@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const LAYERS = {
@@ -37,7 +38,7 @@ function layeringRules() {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'models/', 'coverage/', '**/*.d.ts'] },
+  { ignores: ['node_modules/', 'data/', 'models/', 'coverage/', '**/*.d.ts', '.scratch/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -54,6 +55,8 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The web pages' modules run in the browser, served as they are (no bundler).
+  { files: ['src/web/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
   // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY,
   // and channels (bot, cli, web) never import src/db.
   ...layeringRules(),

@@ -1,10 +1,10 @@
 /**
  * `npm start`: the assistant as a long-running service. Opens (and migrates) the database,
  * makes sure a backbone is available, re-embeds the catalog if the backbone changed, starts the
- * configured channels (Telegram in the background, so an unreachable Bot API holds up nothing
- * else), and shuts down within `SHUTDOWN_TIMEOUT_SECONDS` on SIGINT/SIGTERM — training is
- * interrupted, in-flight answers get a deadline, the database closes, and the process exits by
- * the bound even if something hangs.
+ * web channel (always) and the configured chat channels (Telegram in the background, so an
+ * unreachable Bot API holds up nothing else), and shuts down within `SHUTDOWN_TIMEOUT_SECONDS` on
+ * SIGINT/SIGTERM — training is interrupted, in-flight answers get a deadline, the database closes,
+ * and the process exits by the bound even if something hangs.
  */
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
@@ -16,6 +16,8 @@ import { DatabaseUnavailableError } from './db/database.ts';
 import { OperationalError } from './domain/errors.ts';
 import { ensureBackbone } from './ml/ensure-backbone.ts';
 import { loadEmbeddingModel } from './ml/load-model.ts';
+import { createCommandChannel } from './cli/remote/index.ts';
+import { startWebChannel } from './web/index.ts';
 
 /** Something started by `main` that must be stopped on shutdown (a channel, a scheduler). */
 export interface Service {
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
   await training.heads.invalidateForBackbone(model.modelId);
   await phases.time('search index', () => assistant.searchIndex());
   const recoverable: Recoverable[] = [(error) => error instanceof DatabaseUnavailableError];
-  const services = await phases.time('channels', () => startServices(assistant, effective, logger, training, recoverable));
+  const services = await phases.time('channels', () => startServices(assistant, effective, logger, training, recoverable, lock));
   const stop = installShutdown(assistant, services, logger, effective.shutdownTimeoutMs, lock);
   installLastResort(logger, recoverable, stop);
   logger.info({ services: services.map((service) => service.name), startupMs: phases.summary() }, 'ShopLens is ready');
@@ -109,8 +111,41 @@ async function reindexIfNeeded(assistant: Assistant, logger: Logger): Promise<vo
   logger.info({ ...report, problems: report.problems.length }, 'reindex finished');
 }
 
-async function startServices(assistant: Assistant, config: Config, logger: Logger, training: TrainingComponents, recoverable: Recoverable[]): Promise<Service[]> {
+async function startServices(
+  assistant: Assistant,
+  config: Config,
+  logger: Logger,
+  training: TrainingComponents,
+  recoverable: Recoverable[],
+  lock: DataDirLock,
+): Promise<Service[]> {
   const services: Service[] = [];
+  const stopRetention = assistant.unmetDemand.startRetention();
+  services.push({ name: 'unmet-demand-retention', stop: () => Promise.resolve(stopRetention()) });
+  // Instagram's webhook is served by the web server, so the channel exists before the server starts.
+  const instagram = config.instagram ? await startInstagram(assistant, { ...config, instagram: config.instagram }, logger) : undefined;
+  // The owner's CLI commands run in this process, through the web server (README "Using the CLI while the assistant runs").
+  const commands = await createCommandChannel({ assistant, config, logger });
+  const web = await startWebChannel(assistant, config, logger, {
+    extraRoutes: (app) => {
+      commands.mount(app);
+      if (instagram) app.route(instagram.path, instagram.channel.routes());
+    },
+    ...(instagram ? { channelHealth: () => [instagram.channel.health()] } : {}),
+  });
+  await commands.advertise(lock, web.url);
+  // One service, because services stop in parallel: CLI commands first (each stops after its current
+  // product), then Instagram (it answers deliveries in flight with 503 and finishes its answers),
+  // then the server that carries both.
+  services.push({
+    name: instagram ? 'web+instagram' : 'web',
+    stop: async () => {
+      await commands.stop();
+      await instagram?.channel.stop();
+      await web.stop();
+    },
+  });
+  if (!instagram) logger.info('INSTAGRAM_* settings are not set: no Instagram channel (see README "Instagram Direct")');
   if (config.training.enabled) {
     training.retrainJob.start(config.training.cron, {
       onResult: (result) => logRetrainOutcome(logger, result),
@@ -129,6 +164,11 @@ async function startServices(assistant: Assistant, config: Config, logger: Logge
   const backups = startBackupSchedule(assistant, config, logger);
   if (backups) services.push(backups);
   return services;
+}
+
+async function startInstagram(assistant: Assistant, config: Config & { instagram: NonNullable<Config['instagram']> }, logger: Logger) {
+  const { INSTAGRAM_WEBHOOK_PATH, startInstagramChannel } = await import('./instagram/index.ts');
+  return { path: INSTAGRAM_WEBHOOK_PATH, channel: await startInstagramChannel(assistant, config, logger) };
 }
 
 /** Daily backups of the embedded database (a PostgreSQL server is backed up with pg_dump). */

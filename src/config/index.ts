@@ -80,6 +80,7 @@ const environmentSchema = z.object({
   PORT: nonNegativeInt(3000).pipe(z.number().max(65535)),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters (or leave it empty to have one generated)').optional()),
+  UNMET_DEMAND_RETENTION_DAYS: nonNegativeInt(30).pipe(z.number().max(3650)),
 
   TELEGRAM_BOT_TOKEN: optionalText.pipe(
     z.string().regex(/^\d+:[\w-]{20,}$/, 'does not look like a BotFather token (123456:ABC…)').optional(),
@@ -160,6 +161,10 @@ export interface Config {
     readonly host: string;
     /** Owner token for /admin and /api/admin; undefined = generated into DATA_DIR (see config/admin-token.ts). */
     readonly adminToken: string | undefined;
+  };
+  readonly unmetDemand: {
+    /** Days thumbnails of unmatched customer photos are kept; 0 records none. */
+    readonly retentionDays: number;
   };
   readonly shop: {
     /** ISO 4217 currency for chat-added products whose price names none. */
@@ -279,6 +284,7 @@ function toConfig(values: Environment, cwd: string): Config {
       textMaxEdits: values.SEARCH_TEXT_MAX_EDITS,
     },
     web: { port: values.PORT, host: values.HOST, adminToken: values.ADMIN_TOKEN },
+    unmetDemand: { retentionDays: values.UNMET_DEMAND_RETENTION_DAYS },
     shop: { currency: values.SHOP_CURRENCY },
     telegram: {
       token: values.TELEGRAM_BOT_TOKEN,

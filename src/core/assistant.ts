@@ -14,6 +14,7 @@ import { ImageRepository } from '../db/repositories/images.ts';
 import { InboundMessageRepository } from '../db/repositories/inbound-messages.ts';
 import { BackupService } from './backup/backup-service.ts';
 import { CatalogService } from './catalog/catalog-service.ts';
+import { DemoCatalog } from './catalog/demo-catalog.ts';
 import { executePlan } from './catalog/import-plan.ts';
 import { planCsvImport } from './catalog/import-csv.ts';
 import { planFolderImport, type FolderDefaults } from './catalog/import-folder.ts';
@@ -30,8 +31,10 @@ import { OwnerDesk } from './conversation/owner-desk.ts';
 import { EmbeddingIndex } from './search/in-memory-index/embedding-index.ts';
 import { SearchService } from './search/search-service.ts';
 import { TextSearch } from './search/text-search.ts';
+import { DashboardStats } from './stats/dashboard.ts';
 import { StatsService } from './stats/stats-service.ts';
 import { createTrainingComponents, type TrainingComponents } from './training/index.ts';
+import { UnmetDemandService } from './unmet-demand/unmet-demand-service.ts';
 
 /** An embedding model the assistant owns and must release on shutdown. */
 export type ClosableEmbeddingModel = EmbeddingModel & { close(): Promise<void> };
@@ -58,6 +61,8 @@ export class Assistant {
   readonly textSearch: TextSearch;
   readonly search: SearchService;
   readonly stats: StatsService;
+  /** Day-by-day figures and charts for the owner dashboard. */
+  readonly dashboard: DashboardStats;
   readonly reindexer: ReindexService;
   readonly store: ImageStore;
   /** Messenger ids of uploaded product photos (Telegram `file_id`s). */
@@ -66,6 +71,10 @@ export class Assistant {
   readonly backups: BackupService;
   /** Category head: training, the active head registry, the classifier search uses, the retrain job. */
   readonly training: TrainingComponents;
+  /** Thumbnails of customer photos that found no match, for the owner's gallery. */
+  readonly unmetDemand: UnmetDemandService;
+  /** The one-click demo catalog for a first start. */
+  readonly demo: DemoCatalog;
   private modelPromise: Promise<ClosableEmbeddingModel> | undefined;
   private consistencyPromise: Promise<ModelConsistency> | undefined;
   private indexPromise: Promise<EmbeddingIndex | undefined> | undefined;
@@ -100,8 +109,11 @@ export class Assistant {
       const loaded = await this.model();
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
     }, activeHead: () => this.training.heads.active() });
+    this.dashboard = new DashboardStats({ db });
     this.reindexer = new ReindexService({ db, store: this.store, model, onChanged: onCatalogChanged });
     this.backups = new BackupService({ db, dataDir: config.dataDir, modelsDir: path.dirname(config.model.path) });
+    this.demo = new DemoCatalog({ db, catalog: this.catalog, store: this.store, model, currency: config.shop.currency, onChanged: onCatalogChanged });
+    this.unmetDemand = new UnmetDemandService({ db, logger, retentionDays: config.unmetDemand.retentionDays, maxPixels: config.images.maxPixels });
     this.mediaIds = new MediaIdCache(db);
     this.textSearch = new TextSearch({
       search: this.search,
@@ -116,6 +128,7 @@ export class Assistant {
       logger,
       pageSize: config.search.topK,
       searchesPerMinute: config.search.rateLimitPerMinute,
+      unmetDemand: this.unmetDemand,
     });
     this.inbound = new InboundLedger(new InboundMessageRepository(db), logger);
     this.owner = new OwnerDesk({ catalog: this.catalog, stats: this.stats, training: this.training.service, logger, currency: config.shop.currency });
@@ -219,6 +232,7 @@ export class Assistant {
     const model = this.modelPromise;
     this.modelPromise = undefined;
     if (model) await (await model.catch(() => undefined))?.close();
+    await this.unmetDemand.settled();
     const index = this.indexPromise;
     this.indexPromise = undefined;
     if (index) await (await index)?.close();

@@ -40,3 +40,11 @@ export class InvalidProductError extends Error {
     this.name = 'InvalidProductError';
   }
 }
+
+/** A new product was given the SKU of an existing one (edit that product instead). */
+export class ProductExistsError extends Error {
+  constructor(readonly sku: string) {
+    super(`A product with SKU "${sku}" already exists; edit it instead, or choose another SKU.`);
+    this.name = 'ProductExistsError';
+  }
+}

@@ -1,10 +1,10 @@
 /**
- * `npm start` as a process: applies migrations, loads the backbone, reports readiness, and
- * stops cleanly (exit 0) on SIGTERM.
+ * `npm start` as a process: applies migrations, loads the backbone, serves the web channel (and
+ * Instagram's webhook when configured), reports readiness, and stops cleanly (exit 0) on SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,38 @@ import { fileURLToPath } from 'node:url';
 import { writeGeneratedModel } from '../../src/ml/model-generator/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs `src/main.ts` with `env` until it logs readiness; `log()` is everything it wrote so far. */
+async function startApp(env: Record<string, string>): Promise<{ child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const check = setInterval(() => {
+      if (log.includes('ShopLens is ready')) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 100);
+    child.once('exit', (code) => {
+      clearInterval(check);
+      reject(new Error(`exited early with ${code}: ${log}`));
+    });
+  });
+  return { child, log: () => log };
+}
+
+/** SIGTERM, then the exit code. */
+async function stopApp(child: ChildProcess): Promise<number | null> {
+  const exitCode = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  return exitCode;
+}
 
 describe('npm start', () => {
   let work: string;
@@ -21,33 +53,39 @@ describe('npm start', () => {
   });
   after(async () => rm(work, { recursive: true, force: true }));
 
-  it('starts on the embedded database, reports readiness, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, DATA_DIR: path.join(work, 'data'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'info', RETRAIN_ENABLED: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (log.includes('ShopLens is ready')) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 100);
-      child.once('exit', (code) => {
-        clearInterval(check);
-        reject(new Error(`exited early with ${code}: ${log}`));
-      });
-    });
+  it('starts on the embedded database, serves the web chat and dashboard, prints the owner token once, and exits 0 on SIGTERM', async () => {
+    // PORT=0: a free port, so the test does not collide with a ShopLens already on 3000.
+    const app = await startApp({ DATA_DIR: path.join(work, 'data'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'info', RETRAIN_ENABLED: 'false', PORT: '0' });
+    const log = app.log();
     assert.match(log, /"pretrained":false/);
     assert.match(log, /generated-tiny-seed3@/);
-    const exitCode = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    assert.equal(await exitCode, 0);
-    assert.match(log, /stopped/);
+    const url = /Customer chat: +(http:\/\/127\.0\.0\.1:\d+)\//.exec(log)?.[1];
+    assert.ok(url, log);
+    const token = /Admin token: +(\S+)/.exec(log)?.[1];
+    assert.equal(token, (await readFile(path.join(work, 'data', 'admin-token'), 'utf8')).trim());
+    assert.match(await (await fetch(`${url}/`)).text(), /<script type="module" src="\/assets\/js\/chat\.js">/);
+    assert.equal((await fetch(`${url}/api/admin/stats`)).status, 401);
+    assert.equal((await fetch(`${url}/api/admin/stats`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+    assert.equal(await stopApp(app.child), 0);
+    assert.match(app.log(), /stopped/);
+  });
+
+  it('serves the Instagram webhook from the same web server when the INSTAGRAM_* settings are set', async () => {
+    const app = await startApp({
+      DATA_DIR: path.join(work, 'data-ig'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'info', RETRAIN_ENABLED: 'false', PORT: '0',
+      ADMIN_TOKEN: 'owner-token-for-the-start-test', PUBLIC_BASE_URL: 'https://shop.example', INSTAGRAM_ACCESS_TOKEN: 'IGAA-test-token-0123456789',
+      INSTAGRAM_APP_SECRET: '0123456789abcdef0123', INSTAGRAM_VERIFY_TOKEN: 'verify-me-please',
+      // Nothing in this test may reach Meta: a closed local port.
+      INSTAGRAM_API_ROOT: 'http://127.0.0.1:9',
+    });
+    const url = /"chat":"(http:\/\/127\.0\.0\.1:\d+)\//.exec(app.log())?.[1];
+    assert.ok(url, app.log());
+    const handshake = await fetch(`${url}/webhooks/instagram?hub.mode=subscribe&hub.verify_token=verify-me-please&hub.challenge=4242`);
+    assert.equal(await handshake.text(), '4242');
+    assert.equal((await fetch(`${url}/webhooks/instagram`, { method: 'POST', body: '{}' })).status, 403, 'unsigned deliveries are refused');
+    const channels = (await (await fetch(`${url}/api/admin/channels`, { headers: { Authorization: 'Bearer owner-token-for-the-start-test' } })).json()) as { channels: { channel: string }[] };
+    assert.deepEqual(channels.channels.map((health) => health.channel), ['instagram']);
+    assert.equal(await stopApp(app.child), 0);
   });
 
   it('lists every bad variable at once and exits 2', async () => {

@@ -16,6 +16,7 @@ describe('config', () => {
     assert.equal(config.model.device, 'cpu');
     assert.equal(config.model.preprocessMode, 'center-crop');
     assert.deepEqual(config.telegram.adminIds, []);
+    assert.equal(config.unmetDemand.retentionDays, 30);
   });
 
   it('treats empty values as unset and parses lists and numbers', () => {

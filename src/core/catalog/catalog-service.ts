@@ -5,13 +5,34 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import { ImageRepository } from '../../db/repositories/images.ts';
-import { ProductRepository } from '../../db/repositories/products.ts';
+import { ProductRepository, type ProductListItem, type ProductListQuery } from '../../db/repositories/products.ts';
 import type { Product, ProductImage, ProductInput } from '../../domain/catalog.ts';
-import { InvalidProductError, UnknownProductError } from '../errors.ts';
+import { InvalidProductError, ProductExistsError, UnknownProductError } from '../errors.ts';
+import { ImageRejectedError } from '../../ml/image-errors.ts';
 import type { EmbeddingModel, ImageEmbedding } from '../ports.ts';
 import type { ImageStore } from './image-store.ts';
 import type { ModelConsistency } from './model-consistency.ts';
 import { validateProductInput, type RawProductInput } from './product-input.ts';
+
+export { PRODUCT_SORTS, type ProductListItem, type ProductListQuery, type ProductSort } from '../../db/repositories/products.ts';
+
+/** Fields an owner may change on an existing product; omitted ones keep their value. */
+export interface ProductChanges {
+  readonly name?: unknown;
+  readonly description?: unknown;
+  readonly price?: unknown;
+  readonly currency?: unknown;
+  readonly category?: unknown;
+  readonly stock?: unknown;
+  readonly url?: unknown;
+}
+
+/** A photo uploaded with a new product. */
+export interface UploadedPhoto {
+  readonly data: Buffer;
+  /** How to name it in messages (the upload's file name). */
+  readonly source: string;
+}
 
 /** An image ready to store: its original bytes or path, and its embedding. */
 export interface EmbeddedImage {
@@ -89,6 +110,58 @@ export class CatalogService {
     const model = await this.deps.model();
     const embedded = await model.embed(photo, source);
     return this.saveProduct(validation.value, [{ source, original: photo, embedded }]);
+  }
+
+  /**
+   * Creates a new product with one or more photos (the dashboard's "add product"). Every field and
+   * every photo is checked before anything is stored; all problems are reported at once.
+   * @throws {InvalidProductError} bad fields or unreadable photos. @throws {ProductExistsError} the SKU is taken.
+   */
+  async createProduct(raw: RawProductInput, photos: readonly UploadedPhoto[]): Promise<SaveOutcome> {
+    const validation = validateProductInput(raw);
+    const problems = validation.ok ? [] : [...validation.problems];
+    if (photos.length === 0) problems.push('at least one photo is needed (customers search by photo)');
+    const model = await this.deps.model();
+    const embedded: EmbeddedImage[] = [];
+    for (const photo of photos) {
+      try {
+        embedded.push({ source: photo.source, original: photo.data, embedded: await model.embed(photo.data, photo.source) });
+      } catch (error) {
+        if (!(error instanceof ImageRejectedError)) throw error;
+        problems.push(error.message);
+      }
+    }
+    if (!validation.ok || problems.length > 0) throw new InvalidProductError(typeof raw.sku === 'string' && raw.sku !== '' ? raw.sku : 'new product', problems);
+    if (await this.products.findBySku(validation.value.sku)) throw new ProductExistsError(validation.value.sku);
+    return this.saveProduct(validation.value, embedded);
+  }
+
+  /** A page of the catalog for the owner, with filters, sorting and the total count. */
+  async list(query: ProductListQuery): Promise<{ items: ProductListItem[]; total: number }> {
+    return this.products.list(query);
+  }
+
+  /** Categories of active products, with how many products each holds. */
+  async categories(): Promise<{ category: string; products: number }[]> {
+    return this.products.categories();
+  }
+
+  /**
+   * Changes some fields of a product, validated exactly like a new product.
+   * @throws {UnknownProductError} @throws {InvalidProductError} (nothing is changed then)
+   */
+  async update(sku: string, changes: ProductChanges): Promise<Product> {
+    const product = await this.products.findBySku(sku);
+    if (!product) throw new UnknownProductError(sku);
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    const validation = validateProductInput({ ...product, url: product.url ?? undefined, ...defined });
+    if (!validation.ok) throw new InvalidProductError(sku, validation.problems);
+    return this.changed(orUnknown(sku, await this.products.update(validation.value)));
+  }
+
+  /** Shows a removed product to customers again. @throws {UnknownProductError} */
+  async restore(sku: string): Promise<Product> {
+    return this.changed(orUnknown(sku, await this.products.reactivate(sku)));
   }
 
   /** True when this product already has an image with these exact bytes (re-import check). */

@@ -4,7 +4,7 @@
  * the picture. Copies are normalised to JPEG (EXIF-rotated, at most 1600 px) because Telegram
  * rejects large or exotic formats.
  */
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 
@@ -36,6 +36,11 @@ export class ImageStore {
       .toFile(temporary);
     await rename(temporary, target);
     return relative;
+  }
+
+  /** Deletes a stored copy no image uses any more; a missing file is not an error. */
+  async remove(relativePath: string): Promise<void> {
+    await rm(this.resolve(relativePath), { force: true });
   }
 }
 

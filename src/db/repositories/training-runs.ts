@@ -1,6 +1,7 @@
 import type { Queryable } from '../database.ts';
 
-export type TrainingTrigger = 'cli' | 'cron' | 'chat' | 'test';
+/** What started a run: a command, the schedule, a chat `/train`, the web dashboard, a test. */
+export type TrainingTrigger = 'cli' | 'cron' | 'chat' | 'test' | 'web';
 export type TrainingRunStatus = 'running' | 'success' | 'skipped' | 'failed';
 
 export interface TrainingRunRecord {
