@@ -7,6 +7,7 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { loadOrCreateAdminToken } from '../../src/config/admin-token.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createCommandChannel } from '../../src/cli/remote/index.ts';
 import { Assistant } from '../../src/core/assistant.ts';
@@ -19,6 +20,8 @@ const logger = createLogger({ level: 'info' });
 const lock = await acquireDataDirLock(config.dataDir, { role: 'assistant', command: 'npm start', timeoutMs: 10_000 });
 const assistant = await Assistant.create({ config, logger, loadModel: () => loadEmbeddingModel(config, logger), lock });
 await assistant.model();
+// As the web channel does when it starts: the owner's token exists before any command arrives.
+await loadOrCreateAdminToken(config.dataDir, config.web.adminToken);
 const commands = await createCommandChannel({ assistant, config, logger });
 const app = new Hono();
 commands.mount(app);

@@ -29,15 +29,17 @@ export interface CommandChannel {
   stop(): Promise<void>;
 }
 
-export async function createCommandChannel(deps: { assistant: Assistant; config: Config; logger: Logger }): Promise<CommandChannel> {
-  const { token } = await loadOrCreateAdminToken(deps.config.dataDir, deps.config.web.adminToken);
+export function createCommandChannel(deps: { assistant: Assistant; config: Config; logger: Logger }): Promise<CommandChannel> {
+  // Read at the first request, not now: the web channel generates (and shows once) a new token when it starts.
+  let token: Promise<string> | undefined;
+  const adminToken = () => (token ??= loadOrCreateAdminToken(deps.config.dataDir, deps.config.web.adminToken).then((loaded) => loaded.token));
   const service = new CommandService(deps);
-  return {
-    mount: (app) => mountCommandRoute(app, service, { adminToken: token }),
+  return Promise.resolve({
+    mount: (app) => mountCommandRoute(app, service, { adminToken }),
     async advertise(lock, url) {
       await lock.advertise(url);
       deps.logger.info({ url }, 'CLI commands run in this assistant');
     },
     stop: () => service.stop(),
-  };
+  });
 }

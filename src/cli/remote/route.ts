@@ -20,12 +20,14 @@ const MAX_CALL_BYTES = 4 * 1024 * 1024;
 
 /**
  * Mounts the route. It checks the owner's bearer token itself too, so it stays owner-only on an
- * app without the web server's `/api/admin/*` guard.
+ * app without the web server's `/api/admin/*` guard. `adminToken` may be a getter, read at the
+ * first request (the web channel creates the token when it starts).
  */
-export function mountCommandRoute(app: Hono, service: CommandService, options: { adminToken: string }): void {
+export function mountCommandRoute(app: Hono, service: CommandService, options: { adminToken: string | (() => Promise<string>) }): void {
+  const expected = typeof options.adminToken === 'string' ? () => Promise.resolve(options.adminToken as string) : options.adminToken;
   app.post(COMMANDS_PATH, bodyLimit({ maxSize: MAX_CALL_BYTES }), async (c) => {
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    if (presented === undefined || !tokensMatch(presented, options.adminToken)) {
+    if (presented === undefined || !tokensMatch(presented, await expected())) {
       return c.json({ error: 'Owner only: send the admin token as "Authorization: Bearer <token>" (see DATA_DIR/admin-token).' }, 401);
     }
     const body: unknown = await c.req.json().catch(() => undefined);
