@@ -9,11 +9,14 @@
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { Assistant } from './core/assistant.ts';
 import { BackupSchedule } from './core/backup/backup-schedule.ts';
+import { acquireDataDirLock, describeHolder, type DataDirLock } from './core/data-dir.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { TrainingAbortedError, type TrainingComponents, type TrainingResult } from './core/training/index.ts';
 import { DatabaseUnavailableError } from './db/database.ts';
+import { OperationalError } from './domain/errors.ts';
 import { ensureBackbone } from './ml/ensure-backbone.ts';
 import { loadEmbeddingModel } from './ml/load-model.ts';
+import { createCommandChannel } from './cli/remote/index.ts';
 import { startWebChannel } from './web/index.ts';
 
 /** Something started by `main` that must be stopped on shutdown (a channel, a scheduler). */
@@ -35,8 +38,14 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const choice = await phases.time('model file', () => ensureBackbone(config.model.path, logger));
   const effective: Config = { ...config, model: { ...config.model, path: choice.path } };
+  const lock = await acquireDataDirLock(config.dataDir, {
+    role: 'assistant',
+    command: 'npm start',
+    timeoutMs: config.database.lockTimeoutSeconds * 1000,
+    onWait: (holder) => logger.warn(`waiting for ${describeHolder(holder)} to finish with DATA_DIR ${config.dataDir}…`),
+  });
   // The database and the backbone are independent: open both at once.
-  const assistantReady = phases.time('database', () => Assistant.create({ config: effective, logger, loadModel: () => loadEmbeddingModel(effective, logger) }));
+  const assistantReady = phases.time('database', () => Assistant.create({ config: effective, logger, loadModel: () => loadEmbeddingModel(effective, logger), lock }));
   const modelReady = phases.time('backbone', () => loadEmbeddingModel(effective, logger));
   const assistant = await assistantReady.catch(async (error: unknown) => {
     await (await modelReady.catch(() => undefined))?.close();
@@ -51,8 +60,8 @@ async function main(): Promise<void> {
   await training.heads.invalidateForBackbone(model.modelId);
   await phases.time('search index', () => assistant.searchIndex());
   const recoverable: Recoverable[] = [(error) => error instanceof DatabaseUnavailableError];
-  const services = await phases.time('channels', () => startServices(assistant, effective, logger, training, recoverable));
-  const stop = installShutdown(assistant, services, logger, effective.shutdownTimeoutMs);
+  const services = await phases.time('channels', () => startServices(assistant, effective, logger, training, recoverable, lock));
+  const stop = installShutdown(assistant, services, logger, effective.shutdownTimeoutMs, lock);
   installLastResort(logger, recoverable, stop);
   logger.info({ services: services.map((service) => service.name), startupMs: phases.summary() }, 'ShopLens is ready');
 }
@@ -102,21 +111,36 @@ async function reindexIfNeeded(assistant: Assistant, logger: Logger): Promise<vo
   logger.info({ ...report, problems: report.problems.length }, 'reindex finished');
 }
 
-async function startServices(assistant: Assistant, config: Config, logger: Logger, training: TrainingComponents, recoverable: Recoverable[]): Promise<Service[]> {
+async function startServices(
+  assistant: Assistant,
+  config: Config,
+  logger: Logger,
+  training: TrainingComponents,
+  recoverable: Recoverable[],
+  lock: DataDirLock,
+): Promise<Service[]> {
   const services: Service[] = [];
   const stopRetention = assistant.unmetDemand.startRetention();
   services.push({ name: 'unmet-demand-retention', stop: () => Promise.resolve(stopRetention()) });
   // Instagram's webhook is served by the web server, so the channel exists before the server starts.
   const instagram = config.instagram ? await startInstagram(assistant, { ...config, instagram: config.instagram }, logger) : undefined;
-  const web = await startWebChannel(assistant, config, logger, instagram ? {
-    extraRoutes: (app) => app.route(instagram.path, instagram.channel.routes()),
-    channelHealth: () => [instagram.channel.health()],
-  } : {});
-  // One service, because services stop in parallel: Instagram first (it answers deliveries in flight
-  // with 503 and finishes its answers), then the server that carries its webhook.
+  // The owner's CLI commands run in this process, through the web server (README "Using the CLI while the assistant runs").
+  const commands = await createCommandChannel({ assistant, config, logger });
+  const web = await startWebChannel(assistant, config, logger, {
+    extraRoutes: (app) => {
+      commands.mount(app);
+      if (instagram) app.route(instagram.path, instagram.channel.routes());
+    },
+    ...(instagram ? { channelHealth: () => [instagram.channel.health()] } : {}),
+  });
+  await commands.advertise(lock, web.url);
+  // One service, because services stop in parallel: CLI commands first (each stops after its current
+  // product), then Instagram (it answers deliveries in flight with 503 and finishes its answers),
+  // then the server that carries both.
   services.push({
     name: instagram ? 'web+instagram' : 'web',
     stop: async () => {
+      await commands.stop();
       await instagram?.channel.stop();
       await web.stop();
     },
@@ -187,7 +211,13 @@ function logRetrainFailure(logger: Logger, error: unknown): void {
  * of the bound minus a reserve), close the database, exit 0. A timer exits with 1 at the bound
  * whatever still hangs. Returns the stop function for the last-resort handler.
  */
-function installShutdown(assistant: Assistant, services: readonly Service[], logger: Logger, timeoutMs: number): (reason: string, exitCode?: number) => void {
+function installShutdown(
+  assistant: Assistant,
+  services: readonly Service[],
+  logger: Logger,
+  timeoutMs: number,
+  lock: DataDirLock,
+): (reason: string, exitCode?: number) => void {
   let stopping = false;
   const stop = async (reason: string, exitCode = 0) => {
     if (stopping) return;
@@ -205,6 +235,7 @@ function installShutdown(assistant: Assistant, services: readonly Service[], log
     }));
     await Promise.race([assistant.training.service.idle(), delay(graceMs())]);
     await assistant.close().catch((error: unknown) => logger.error({ err: error }, 'could not close the database cleanly'));
+    await lock.release();
     logger.info('stopped');
     process.exit(exitCode);
   };
@@ -239,5 +270,5 @@ function delay(ms: number): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`ShopLens failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exit(error instanceof OperationalError ? error.exitCode : 1);
 });

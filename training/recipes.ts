@@ -2,6 +2,7 @@
  * The two training recipes. `thesis` reproduces the thesis exactly; `best` is what measurably
  * beat it on the same features and split (see docs/training.md for the numbers).
  */
+import { OperationalError } from '../src/domain/errors.ts';
 
 export type RecipeName = 'thesis' | 'best';
 export const RECIPE_NAMES: readonly RecipeName[] = ['thesis', 'best'];
@@ -76,7 +77,7 @@ export const MAX_AUGMENT_COPIES = 8;
 export type HyperparameterOverrides = Partial<Pick<Hyperparameters, 'epochs' | 'batchSize' | 'learningRate' | 'seed' | 'augmentCopies'>>;
 
 /** Hyperparameters that make no sense; `problems` lists each, one line each. */
-export class InvalidHyperparametersError extends Error {
+export class InvalidHyperparametersError extends OperationalError {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid training settings: ${problems.join('; ')}`);
     this.name = 'InvalidHyperparametersError';

@@ -1,80 +1,42 @@
 /**
- * `npx shoplens …`: the owner's command line. Each command validates its input, runs through the
- * assistant core, prints results (or JSON lines with `--json`) and exits 0 on full success,
- * 1 when some items failed, 2 when the command could not run at all.
+ * `npx shoplens …`: the owner's command line. Each command validates its flags, runs through the
+ * assistant core, prints results (or JSON lines with `--json`) and exits with a code from the
+ * README's table: 0 success, 1 some items failed, 2 the command could not run (one line naming
+ * the cause and the fix), 3 an unexpected error, 130/143 stopped by SIGINT/SIGTERM.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/index.ts';
-import { ImportError } from '../core/catalog/import-report.ts';
-import { OperationalError } from '../domain/errors.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerClassify } from './commands/classify.ts';
 import { registerImport } from './commands/import.ts';
 import { registerModelHeads } from './commands/model-heads.ts';
-import { registerTrain } from './commands/train.ts';
 import { registerModel } from './commands/model.ts';
 import { registerReindex } from './commands/reindex.ts';
 import { registerSearch } from './commands/search.ts';
 import { registerStats } from './commands/stats.ts';
-import { createCliContext, type CliContext } from './context.ts';
-
-/** Errors whose message is the whole story: print it, no stack trace. */
-const EXPECTED_ERRORS = new Map<string, number>([
-  ['ConfigError', 2],
-  ['UsageError', 2],
-  ['ModelMissingError', 2],
-  ['ManifestError', 2],
-  ['ModelDownloadError', 2],
-  ['ImportError', 1],
-  ['ModelMismatchError', 1],
-  ['DatabaseUnavailableError', 1],
-  ['ImageRejectedError', 1],
-  ['InvalidProductError', 1],
-  ['UnknownProductError', 1],
-  ['InvalidHyperparametersError', 1],
-  ['TrainingDataError', 1],
-  ['HeadNotUsableError', 1],
-  ['TrainingAbortedError', 1],
-]);
-
-async function runCommand(json: boolean, action: (context: CliContext) => Promise<number>): Promise<void> {
-  let context: CliContext | undefined;
-  try {
-    context = createCliContext({ json });
-    process.exitCode = await action(context);
-  } catch (error) {
-    process.exitCode = reportFailure(error, json);
-  } finally {
-    await context?.close().catch(() => undefined);
-  }
-}
-
-function reportFailure(error: unknown, json: boolean): number {
-  const name = error instanceof Error ? error.name : '';
-  const code = error instanceof OperationalError
-    ? error.exitCode
-    : EXPECTED_ERRORS.get(name) ?? (error instanceof ConfigError || error instanceof ImportError ? 2 : undefined);
-  const message = error instanceof Error ? error.message : String(error);
-  if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
-  process.stderr.write(`Error: ${message}\n`);
-  if (code === undefined && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  return code ?? 1;
-}
+import { registerTrain } from './commands/train.ts';
+import { EXIT } from './errors.ts';
+import { createOutput } from './output.ts';
+import { createRunner, reportFailure } from './runner.ts';
 
 /** Builds the command tree; exported so features can add commands and tests can inspect it. */
 export function buildProgram(): Command {
   const program = new Command('shoplens')
     .description('ShopLens: find your products by photo')
-    .showHelpAfterError()
-    .exitOverride();
-  registerImport(program, runCommand);
-  registerSearch(program, runCommand);
-  registerStats(program, runCommand);
-  registerReindex(program, runCommand);
-  registerModelHeads(registerModel(program, runCommand), runCommand);
-  registerTrain(program, runCommand);
-  registerClassify(program, runCommand);
-  registerBackup(program, runCommand);
+    .option('--verbose', 'show the stack trace of an error (also LOG_LEVEL=debug)', false)
+    .exitOverride()
+    .configureOutput({
+      // Commander's own errors (unknown option, missing argument) follow the one-line contract too.
+      outputError: (text, write) => write(`Error: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
+    });
+  const runner = createRunner({ verbose: () => program.opts<{ verbose: boolean }>().verbose });
+  registerImport(program, runner);
+  registerSearch(program, runner);
+  registerStats(program, runner);
+  registerReindex(program, runner);
+  registerModelHeads(registerModel(program, runner), runner);
+  registerTrain(program, runner);
+  registerClassify(program, runner);
+  registerBackup(program, runner);
   return program;
 }
 
@@ -82,8 +44,8 @@ try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.failed;
   } else {
-    process.exitCode = reportFailure(error, process.argv.includes('--json'));
+    process.exitCode = reportFailure(error, createOutput({ json: process.argv.includes('--json') }), process.argv.includes('--verbose'));
   }
 }

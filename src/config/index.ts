@@ -56,6 +56,7 @@ const environmentSchema = z.object({
     z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   ),
   VECTOR_INDEX: z.enum(['auto', 'hnsw', 'none']).default('auto'),
+  LOCK_TIMEOUT_SECONDS: nonNegativeInt(300),
 
   MODEL_PATH: z.string().min(1).default('./models/resnet50-imagenet.onnx'),
   ML_DEVICE: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
@@ -126,6 +127,8 @@ export interface Config {
     /** `undefined` selects the embedded PGlite database under {@link Config.dataDir}. */
     readonly url: string | undefined;
     readonly vectorIndex: Environment['VECTOR_INDEX'];
+    /** How long a command waits for another process to release the embedded database, in seconds. */
+    readonly lockTimeoutSeconds: number;
   };
   readonly model: {
     readonly path: string;
@@ -264,7 +267,7 @@ function toConfig(values: Environment, cwd: string): Config {
     env: values.NODE_ENV,
     logLevel: values.LOG_LEVEL,
     dataDir: path.resolve(cwd, values.DATA_DIR),
-    database: { url: values.DATABASE_URL, vectorIndex: values.VECTOR_INDEX },
+    database: { url: values.DATABASE_URL, vectorIndex: values.VECTOR_INDEX, lockTimeoutSeconds: values.LOCK_TIMEOUT_SECONDS },
     model: {
       path: path.resolve(cwd, values.MODEL_PATH),
       device: values.ML_DEVICE,

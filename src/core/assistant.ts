@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { Config } from '../config/index.ts';
+import type { DataDirLock } from '../db/data-dir-lock.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/open.ts';
 import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
@@ -17,7 +18,7 @@ import { DemoCatalog } from './catalog/demo-catalog.ts';
 import { executePlan } from './catalog/import-plan.ts';
 import { planCsvImport } from './catalog/import-csv.ts';
 import { planFolderImport, type FolderDefaults } from './catalog/import-folder.ts';
-import { emptyReport, type ImportProgress, type ImportReport } from './catalog/import-report.ts';
+import { emptyReport, type ImportOptions, type ImportReport } from './catalog/import-report.ts';
 import { ImageStore } from './catalog/image-store.ts';
 import { MediaIdCache } from './catalog/media-id-cache.ts';
 import { ModelConsistency } from './catalog/model-consistency.ts';
@@ -45,6 +46,8 @@ export interface AssistantDependencies {
   readonly loadModel: () => Promise<ClosableEmbeddingModel>;
   /** An already open database (tests); otherwise the configured one is opened and migrated. */
   readonly db?: Database;
+  /** The data-directory lock the caller holds for the embedded database (the caller releases it). */
+  readonly lock?: DataDirLock;
 }
 
 export class Assistant {
@@ -138,7 +141,8 @@ export class Assistant {
 
   /** Opens (and migrates) the database; the model loads lazily on first use. */
   static async create(deps: AssistantDependencies): Promise<Assistant> {
-    const db = deps.db ?? (await openDatabase({ url: deps.config.database.url, dataDir: deps.config.dataDir, vectorIndex: deps.config.database.vectorIndex }));
+    const { database, dataDir } = deps.config;
+    const db = deps.db ?? (await openDatabase({ url: database.url, dataDir, vectorIndex: database.vectorIndex, ...(deps.lock ? { lock: deps.lock } : {}) }));
     return new Assistant(deps.config, db, deps.logger, deps.loadModel);
   }
 
@@ -201,25 +205,25 @@ export class Assistant {
   }
 
   /** Imports an ImageFolder tree (`<folder>/<category>/<image>`). */
-  async importFolder(folder: string, defaults: FolderDefaults, onProgress?: ImportProgress): Promise<ImportReport> {
+  async importFolder(folder: string, defaults: FolderDefaults, options: ImportOptions = {}): Promise<ImportReport> {
     const report = emptyReport();
     const plans = await planFolderImport(folder, defaults, report);
-    await this.importPlans(plans, report, onProgress);
+    await this.importPlans(plans, report, options);
     return report;
   }
 
   /** Imports a catalog CSV (`sku,name,price,currency,category,stock,images,url,description`). */
-  async importCsv(csvPath: string, onProgress?: ImportProgress): Promise<ImportReport> {
+  async importCsv(csvPath: string, options: ImportOptions = {}): Promise<ImportReport> {
     const report = emptyReport();
     const plans = await planCsvImport(csvPath, report);
-    await this.importPlans(plans, report, onProgress);
+    await this.importPlans(plans, report, options);
     return report;
   }
 
-  private async importPlans(plans: Parameters<typeof executePlan>[0], report: ImportReport, onProgress?: ImportProgress): Promise<void> {
+  private async importPlans(plans: Parameters<typeof executePlan>[0], report: ImportReport, options: ImportOptions): Promise<void> {
     const model = await this.model();
     await (await this.consistency()).assertConsistent();
-    await executePlan(plans, { catalog: this.catalog, model, report, ...(onProgress ? { onProgress } : {}) });
+    await executePlan(plans, { catalog: this.catalog, model, report, ...options });
   }
 
   /** Stops a chat-started training, then releases the model and the database. Safe to call twice. */

@@ -3,20 +3,23 @@
  * not errors; these are for situations the caller must handle or report.
  */
 
-/** The stored embeddings were made by another backbone than the one loaded. */
-export class ModelMismatchError extends Error {
-  constructor(
-    readonly activeModelId: string,
-    readonly storedCounts: ReadonlyMap<string, number>,
-  ) {
-    const others = [...storedCounts].filter(([model]) => model !== activeModelId);
-    const described = others.map(([model, count]) => `${count} by ${model}`).join(', ');
-    super(
-      `The catalog has images embedded by another model (${described}); the loaded model is ${activeModelId}. ` +
-        'Run `npx shoplens reindex` to re-embed them.',
-    );
-    this.name = 'ModelMismatchError';
-  }
+import { ModelMismatchError } from '../domain/errors.ts';
+
+/** One class for every model mismatch (see `src/domain/errors.ts`); re-exported for the core's callers. */
+export { ModelMismatchError };
+
+/**
+ * The catalog holds embeddings made by another backbone than the loaded one.
+ * @param storedCounts images per model id, as stored (the active model's own count is ignored).
+ */
+export function catalogModelMismatch(activeModelId: string, storedCounts: ReadonlyMap<string, number>): ModelMismatchError {
+  const others = [...storedCounts].filter(([model]) => model !== activeModelId);
+  const described = others.map(([model, count]) => `${count} by ${model}`).join(', ');
+  return new ModelMismatchError(
+    'The catalog',
+    `it has images embedded by another model (${described}), but the loaded model is ${activeModelId}: run \`npx shoplens reindex\` to re-embed them`,
+    'catalog',
+  );
 }
 
 /** An owner command referred to a product that does not exist. */

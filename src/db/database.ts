@@ -3,6 +3,7 @@
  * PostgreSQL server reached through `pg` (when `DATABASE_URL` is set). Repositories are written
  * against {@link Queryable} only, so the same SQL runs on both.
  */
+import { OperationalError } from '../domain/errors.ts';
 
 /** Rows returned by a query, plus how many rows a write touched. */
 export interface QueryResult<Row> {
@@ -32,12 +33,15 @@ export interface Database extends Queryable {
 }
 
 /** A database call failed because the server could not be reached (not because the SQL was wrong). */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends OperationalError {
   constructor(
     readonly location: string,
     options: { cause: unknown },
   ) {
-    super(`Database at ${location} is unavailable: ${String((options.cause as Error | undefined)?.message ?? options.cause)}`, options);
-    this.name = 'DatabaseUnavailableError';
+    super(
+      `Database at ${location} is unavailable (${String((options.cause as Error | undefined)?.message ?? options.cause)}): ` +
+        'start the PostgreSQL server or correct DATABASE_URL',
+      options,
+    );
   }
 }

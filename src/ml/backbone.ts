@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import { openWithFallback, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
+import { ModelMismatchError, OperationalError } from '../domain/errors.ts';
 import { modelIdOf, readManifest, type ModelManifest } from './manifest.ts';
 
 /** How to get a model, worded for the person who just hit a missing or stale file. */
@@ -24,23 +25,15 @@ export function modelFixHint(modelPath: string): string {
 }
 
 /** The configured model file does not exist. */
-export class ModelMissingError extends Error {
+export class ModelMissingError extends OperationalError {
   constructor(readonly modelPath: string) {
     super(`Model file not found: ${modelPath}. ${modelFixHint(modelPath)}.`);
     this.name = 'ModelMissingError';
   }
 }
 
-/** The model file exists but is not the file its manifest describes, or not the shape it claims. */
-export class ModelMismatchError extends Error {
-  constructor(
-    readonly modelPath: string,
-    detail: string,
-  ) {
-    super(`${modelPath}: ${detail}`);
-    this.name = 'ModelMismatchError';
-  }
-}
+/** Re-exported: one class for every model mismatch, see `src/domain/errors.ts`. */
+export { ModelMismatchError };
 
 export interface BackboneLoadOptions {
   /** `ML_DEVICE`; CUDA falls back to CPU with a warning. */

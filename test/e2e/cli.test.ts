@@ -61,11 +61,11 @@ describe('shoplens CLI', () => {
   it('imports an ImageFolder tree, and a second import changes nothing', async () => {
     const first = await shoplens(['import', 'catalog', '--json']);
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual(jsonLines(first.stdout).at(-1), { imported: 9, updated: 0, skipped: 0, failed: 0, problems: [] });
+    assert.deepEqual(jsonLines(first.stdout).at(-1), { imported: 9, updated: 0, skipped: 0, failed: 0, problems: [], interrupted: false });
     assert.match(first.stderr, /generated \(random\) weights/);
     const second = await shoplens(['import', 'catalog', '--json']);
     assert.equal(second.code, 0, second.stderr);
-    assert.deepEqual(jsonLines(second.stdout).at(-1), { imported: 0, updated: 0, skipped: 9, failed: 0, problems: [] });
+    assert.deepEqual(jsonLines(second.stdout).at(-1), { imported: 0, updated: 0, skipped: 9, failed: 0, problems: [], interrupted: false });
   });
 
   it('ranks the source product first for resized, low-quality, cropped and brightened copies of catalog photos', async () => {
@@ -88,7 +88,7 @@ describe('shoplens CLI', () => {
       const expected = `item-${/-(\d+)\.jpg$/.exec(String(answer.query))![1]}`;
       const results = answer.results as Array<Record<string, unknown>>;
       assert.equal(results.length, 3);
-      assert.deepEqual(Object.keys(results[0]!).sort(), ['category', 'currency', 'name', 'price', 'score', 'sku', 'stock']);
+      assert.deepEqual(Object.keys(results[0]!).sort(), ['category', 'currency', 'name', 'price', 'score', 'sku', 'stock', 'url']);
       assert.equal(typeof answer.latencyMs, 'number');
       if (results[0]!.sku !== expected) misses.push(`${path.basename(String(answer.query))} → ${results.map((r) => String(r.sku)).join(', ')}`);
     }
@@ -181,8 +181,8 @@ describe('shoplens CLI', () => {
   it('reports a folder without images as one clear line', async () => {
     await mkdir(path.join(work, 'empty', 'nothing'), { recursive: true });
     const run = await shoplens(['import', path.join(work, 'empty')]);
-    assert.notEqual(run.code, 0);
-    assert.match(run.stderr, /empty: no images found/);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^(Warning: [^\n]*\n)?Error: .*empty: no images found[^\n]*\n$/);
   });
 
   it('reports catalog figures', async () => {
@@ -202,11 +202,13 @@ describe('shoplens CLI', () => {
     assert.equal(other.code, 0, other.stderr);
     const env = { MODEL_PATH: path.join(work, 'tiny8.onnx') };
     const refused = await shoplens(['search', path.join(work, 'catalog', 'shoes', 'item-8.jpg')], env);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 2);
     assert.match(refused.stderr, /embedded by another model .*npx shoplens reindex/);
     const reindexed = await shoplens(['reindex', '--json'], env);
     assert.equal(reindexed.code, 0, reindexed.stderr);
-    assert.deepEqual({ ...jsonLines(reindexed.stdout)[0], modelId: undefined }, { total: 14, reembedded: 14, failed: 0, modelId: undefined });
+    const summary = jsonLines(reindexed.stdout)[0]!;
+    assert.deepEqual({ ...summary, backboneModelId: undefined }, { total: 14, reembedded: 14, failed: 0, problems: [], backboneModelId: undefined });
+    assert.match(String(summary.backboneModelId), /^generated-tiny-seed8@/);
     const search = await shoplens(['search', path.join(work, 'catalog', 'shoes', 'item-8.jpg'), '--json'], env);
     assert.equal(search.code, 0, search.stderr);
     assert.equal((jsonLines(search.stdout)[0]!.results as Array<{ sku: string }>)[0]!.sku, 'item-8');

@@ -116,7 +116,7 @@ describe('shoplens model import / list / fetch --from', () => {
     assert.equal(imported.code, 0, imported.stderr);
     const record = jsonLines(imported.stdout)[0]!;
     assert.equal(record.path, path.join(modelsDir, 'thesis.onnx'));
-    assert.match(String(record.modelId), /^thesis@[0-9a-f]{12}$/);
+    assert.match(String(record.backboneModelId), /^thesis@[0-9a-f]{12}$/);
     assert.deepEqual([record.active, record.activated, record.outputName, record.dimension], [false, false, 'embedding', 2048]);
     assert.match(String(record.change), /cut after GlobalAveragePool "avgpool"/);
     assert.deepEqual(await readFile(activePath), activeBefore, 'MODEL_PATH is untouched without --activate');
@@ -129,13 +129,13 @@ describe('shoplens model import / list / fetch --from', () => {
 
     const query = path.join(work, 'catalog', 'shirts', 'item-3.jpg');
     const refused = await shoplens(['search', query]);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 2);
     assert.match(refused.stderr, /embedded by another model .*npx shoplens reindex/);
     const reindexed = await shoplens(['reindex', '--json']);
     assert.equal(reindexed.code, 0, reindexed.stderr);
-    assert.deepEqual(jsonLines(reindexed.stdout)[0], { total: 4, reembedded: 4, failed: 0, modelId: record.modelId });
+    assert.deepEqual(jsonLines(reindexed.stdout)[0], { total: 4, reembedded: 4, failed: 0, problems: [], backboneModelId: record.backboneModelId });
     const stats = await shoplens(['stats', '--json']);
-    assert.equal(jsonLines(stats.stdout)[0]!.backboneModelId, record.modelId);
+    assert.equal(jsonLines(stats.stdout)[0]!.backboneModelId, record.backboneModelId);
     const search = await shoplens(['search', query, '--json']);
     assert.equal(search.code, 0, search.stderr);
     assert.equal((jsonLines(search.stdout)[0]!.results as Array<{ sku: string }>)[0]!.sku, 'item-3');
@@ -156,7 +156,7 @@ describe('shoplens model import / list / fetch --from', () => {
     const back = await shoplens(['model', 'activate', 'generated-tiny-seed7', '--json']);
     assert.equal(back.code, 0, back.stderr);
     assert.deepEqual(jsonLines(back.stdout)[0], {
-      id: 'generated-tiny-seed7', modelId: backbones[1]!.modelId, pretrained: false, activated: true, previousKeptAt: path.join(modelsDir, 'thesis.onnx'),
+      id: 'generated-tiny-seed7', backboneModelId: backbones[1]!.backboneModelId, pretrained: false, activated: true, previousKeptAt: path.join(modelsDir, 'thesis.onnx'),
     });
     const after = jsonLines((await shoplens(['model', 'list', '--json'])).stdout).filter((record) => record.kind === 'backbone');
     assert.deepEqual(after.map((backbone) => [backbone.id, backbone.active]), [['generated-tiny-seed7', true], ['thesis', false]]);

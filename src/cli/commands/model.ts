@@ -4,10 +4,8 @@ import { writeGeneratedClassifier, writeGeneratedModel } from '../../ml/model-ge
 import { fetchFrom, fetchPretrainedModel, type FetchPretrainedOptions, type FetchPretrainedResult } from '../../ml/model-fetch.ts';
 import { importBackbone, type ImportBackboneResult } from '../../ml/model-import/index.ts';
 import { activateStored } from '../../ml/model-library.ts';
-import type { CliContext } from '../context.ts';
-import { UsageError } from './search.ts';
-
-type Run = (json: boolean, action: (context: CliContext) => Promise<number>) => Promise<void>;
+import { localCommand, type CommandContext, type CommandRunner } from '../context.ts';
+import { UsageError } from '../errors.ts';
 
 interface FetchOptions {
   from?: string;
@@ -27,7 +25,8 @@ interface ImportOptions {
 }
 
 /** `model …`: get a backbone. Returns the `model` command so other features can add subcommands. */
-export function registerModel(program: Command, run: Run): Command {
+/** `model …` commands write files under the models directory only: they never open the catalog, so they always run here. */
+export function registerModel(program: Command, runner: CommandRunner): Command {
   const model = program.command('model').description('get, import or make the backbone model; list backbones and category heads');
   model
     .command('fetch')
@@ -38,7 +37,7 @@ export function registerModel(program: Command, run: Run): Command {
     .option('--activate', 'make it the active backbone (MODEL_PATH) even if another one is active; the old one is kept', false)
     .option('--json', 'print a JSON summary', false)
     .action(async (options: FetchOptions) => {
-      await run(options.json, async (context) => fetchModel(context, options));
+      await runner.run(localCommand('model fetch', (context) => fetchModel(context, options)), options, () => ({}));
     });
   model
     .command('import')
@@ -51,7 +50,7 @@ export function registerModel(program: Command, run: Run): Command {
     .option('--activate', 'make it the active backbone (MODEL_PATH); the one it replaces is kept in the models directory', false)
     .option('--json', 'print a JSON summary', false)
     .action(async (file: string, options: ImportOptions) => {
-      await run(options.json, async (context) => importModel(context, file, options));
+      await runner.run(localCommand('model import', (context) => importModel(context, file, options)), options, () => ({}));
     });
   model
     .command('activate')
@@ -59,7 +58,7 @@ export function registerModel(program: Command, run: Run): Command {
     .argument('<id>', 'backbone id or <id>@<hash> from `model list`')
     .option('--json', 'print a JSON summary', false)
     .action(async (id: string, options: { json: boolean }) => {
-      await run(options.json, async (context) => activateModel(context, id));
+      await runner.run(localCommand('model activate', (context) => activateModel(context, id)), options, () => ({}));
     });
   model
     .command('generate')
@@ -70,12 +69,12 @@ export function registerModel(program: Command, run: Run): Command {
     .requiredOption('--out <file>', 'where to write the .onnx file')
     .option('--json', 'print a JSON summary', false)
     .action(async (options: { arch: string; seed: string; out: string; classifier: boolean; json: boolean }) => {
-      await run(options.json, async (context) => generate(context, options));
+      await runner.run(localCommand('model generate', (context) => generate(context, options)), options, () => ({}));
     });
   return model;
 }
 
-async function fetchModel(context: CliContext, options: FetchOptions): Promise<number> {
+async function fetchModel(context: CommandContext, options: FetchOptions): Promise<number> {
   if (options.from === undefined && (options.sha256 !== undefined || options.id !== undefined)) {
     throw new UsageError('--sha256 and --id go with --from <url>; without --from, `model fetch` downloads the pinned ResNet-50');
   }
@@ -104,7 +103,7 @@ async function fetchModel(context: CliContext, options: FetchOptions): Promise<n
   return 0;
 }
 
-function reportFetched(context: CliContext, result: FetchPretrainedResult): void {
+function reportFetched(context: CommandContext, result: FetchPretrainedResult): void {
   context.output.record({
     path: result.modelPath, sha256: result.manifest.sha256, status: result.status, bytes: result.bytes,
     id: result.manifest.id, url: result.manifest.url, active: result.active, activated: result.activated, previousKeptAt: result.previousKeptAt ?? null,
@@ -113,7 +112,7 @@ function reportFetched(context: CliContext, result: FetchPretrainedResult): void
   reportActivation(context, result.modelPath, result);
 }
 
-async function importModel(context: CliContext, file: string, options: ImportOptions): Promise<number> {
+async function importModel(context: CommandContext, file: string, options: ImportOptions): Promise<number> {
   const mean = options.mean === undefined ? undefined : parseRgb(options.mean, '--mean', false);
   const std = options.std === undefined ? undefined : parseRgb(options.std, '--std', true);
   const result = await importBackbone({
@@ -131,10 +130,10 @@ async function importModel(context: CliContext, file: string, options: ImportOpt
   return 0;
 }
 
-function reportImported(context: CliContext, result: ImportBackboneResult): void {
+function reportImported(context: CommandContext, result: ImportBackboneResult): void {
   const { manifest } = result;
   context.output.record({
-    id: manifest.id, modelId: result.modelId, path: result.modelPath, status: result.status, sha256: manifest.sha256, pretrained: manifest.pretrained,
+    id: manifest.id, backboneModelId: result.modelId, path: result.modelPath, status: result.status, sha256: manifest.sha256, pretrained: manifest.pretrained,
     inputName: manifest.inputName, outputName: manifest.outputName, inputSize: manifest.inputSize, dimension: manifest.dimension,
     mean: manifest.mean, std: manifest.std, change: result.change, verification: result.verification,
     active: result.active, activated: result.activated, previousKeptAt: result.previousKeptAt ?? null,
@@ -151,7 +150,7 @@ function reportImported(context: CliContext, result: ImportBackboneResult): void
 }
 
 /** Says whether the backbone is active and what the owner must do next; nothing on stdout in JSON mode. */
-function reportActivation(context: CliContext, modelPath: string, result: { active: boolean; activated: boolean; previousKeptAt?: string }): void {
+function reportActivation(context: CommandContext, modelPath: string, result: { active: boolean; activated: boolean; previousKeptAt?: string }): void {
   if (result.previousKeptAt !== undefined) context.output.line(`the previous backbone is kept at ${result.previousKeptAt}`);
   if (result.activated) {
     context.output.line(`${context.config.model.path} is now the active backbone: run \`npx shoplens reindex\` (or restart \`npm start\`) to re-embed the catalog with it.`);
@@ -160,10 +159,10 @@ function reportActivation(context: CliContext, modelPath: string, result: { acti
   }
 }
 
-async function activateModel(context: CliContext, id: string): Promise<number> {
+async function activateModel(context: CommandContext, id: string): Promise<number> {
   const result = await activateStored(path.dirname(context.config.model.path), context.config.model.path, id);
   const { backbone } = result;
-  context.output.record({ id: backbone.manifest.id, modelId: backbone.modelId, pretrained: backbone.manifest.pretrained, activated: result.activated, previousKeptAt: result.previousKeptAt ?? null });
+  context.output.record({ id: backbone.manifest.id, backboneModelId: backbone.modelId, pretrained: backbone.manifest.pretrained, activated: result.activated, previousKeptAt: result.previousKeptAt ?? null });
   if (!result.activated) context.output.line(`${backbone.modelId} already is the active backbone`);
   reportActivation(context, context.config.model.path, { ...result, active: true });
   return 0;
@@ -177,7 +176,7 @@ function parseRgb(text: string, flag: string, positive: boolean): [number, numbe
   return [parts[0]!, parts[1]!, parts[2]!];
 }
 
-async function generate(context: CliContext, options: { arch: string; seed: string; out: string; classifier: boolean }): Promise<number> {
+async function generate(context: CommandContext, options: { arch: string; seed: string; out: string; classifier: boolean }): Promise<number> {
   if (options.arch !== 'resnet50' && options.arch !== 'tiny') throw new UsageError(`--arch must be resnet50 or tiny, got "${options.arch}"`);
   const seed = Number(options.seed);
   if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${options.seed}"`);

@@ -1,7 +1,9 @@
 /**
  * Turns a planned list of products (from a folder or a CSV) into stored products: hashes each
- * image to skip ones already imported, embeds the rest in one pipelined batch, then writes each
- * product in its own transaction.
+ * image to skip ones already imported, embeds the rest in one pipelined stream, and writes each
+ * product in its own transaction as soon as its last image is embedded. So an import that is
+ * stopped (Ctrl-C, shutdown, `signal`) or killed keeps every product finished so far, whole, and
+ * running it again picks up where it stopped (stored images are recognised by their hash).
  */
 import { readFile } from 'node:fs/promises';
 import type { ProductInput } from '../../domain/catalog.ts';
@@ -32,17 +34,29 @@ interface PendingProduct {
 
 export async function executePlan(
   plans: readonly PlannedProduct[],
-  deps: { catalog: CatalogService; model: EmbeddingModel; report: ImportReport; onProgress?: ImportProgress },
+  deps: { catalog: CatalogService; model: EmbeddingModel; report: ImportReport; onProgress?: ImportProgress; signal?: AbortSignal },
 ): Promise<void> {
   const pending: PendingProduct[] = [];
+  let planned = 0;
   for (const plan of plans) {
+    if (deps.signal?.aborted) break;
     const prepared = await prepare(plan, deps);
     if (prepared) pending.push(prepared);
+    planned += 1;
   }
-  const embeddings = await embedAll(pending, deps);
-  for (const item of pending) {
-    await save(item, embeddings, deps);
+  const embeddings: EmbeddingResults = new Map();
+  let saved = 0;
+  const saveFinished = async () => {
+    while (saved < pending.length && !deps.signal?.aborted && pending[saved]!.newImages.every((image) => embeddings.has(image.path))) {
+      await save(pending[saved]!, embeddings, deps);
+      saved += 1;
+    }
+  };
+  if (!deps.signal?.aborted) {
+    await saveFinished();
+    await embedAll(pending, embeddings, saveFinished, deps);
   }
+  deps.report.interrupted = planned < plans.length || saved < pending.length;
 }
 
 /** Hashes the product's images; unchanged re-imports are counted here without embedding. */
@@ -90,20 +104,28 @@ async function isUnchanged(input: ProductInput, catalog: CatalogService): Promis
 
 type EmbeddingResults = Map<string, { ok: true; image: ImageEmbedding } | { ok: false; reason: string }>;
 
+/** Embeds every new image in order, calling `afterEach` once per image; stops quietly when `signal` aborts. */
 async function embedAll(
   pending: readonly PendingProduct[],
-  deps: { model: EmbeddingModel; onProgress?: ImportProgress },
-): Promise<EmbeddingResults> {
+  results: EmbeddingResults,
+  afterEach: () => Promise<void>,
+  deps: { model: EmbeddingModel; onProgress?: ImportProgress; signal?: AbortSignal },
+): Promise<void> {
   const images = pending.flatMap((item) => item.newImages);
-  const results: EmbeddingResults = new Map();
   let done = 0;
-  for await (const outcome of deps.model.embedAll(images.map((image) => ({ source: image.label, path: image.path })))) {
-    done += 1;
-    deps.onProgress?.(done, images.length, outcome.input.source);
-    const key = outcome.input.path!;
-    results.set(key, outcome.ok ? { ok: true, image: outcome.image } : { ok: false, reason: reasonOnly(outcome.error) });
+  try {
+    const stream = deps.model.embedAll(images.map((image) => ({ source: image.label, path: image.path })), deps.signal ? { signal: deps.signal } : {});
+    for await (const outcome of stream) {
+      done += 1;
+      deps.onProgress?.(done, images.length, outcome.input.source);
+      const key = outcome.input.path!;
+      results.set(key, outcome.ok ? { ok: true, image: outcome.image } : { ok: false, reason: reasonOnly(outcome.error) });
+      await afterEach();
+      if (deps.signal?.aborted) return;
+    }
+  } catch (error) {
+    if (!deps.signal?.aborted) throw error;
   }
-  return results;
 }
 
 function reasonOnly(error: Error & { source?: string }): string {
@@ -134,7 +156,15 @@ async function save(
     else if (outcome.kind === 'updated') deps.report.updated += 1;
     else deps.report.skipped += 1;
   } catch (error) {
+    // Every later product would fail the same way: stop, and let the caller say "disk full" once.
+    if (isOutOfSpace(error)) throw error;
     deps.report.failed += 1;
     deps.report.problems.push({ where: item.plan.where, reason: error instanceof Error ? error.message : String(error) });
   }
+}
+
+/** The disk (or quota) is full: a file-system `ENOSPC`/`EDQUOT`, or PostgreSQL's `disk_full`. */
+function isOutOfSpace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === '53100';
 }

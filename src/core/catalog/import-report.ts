@@ -1,3 +1,5 @@
+import { OperationalError } from '../../domain/errors.ts';
+
 /** The outcome of an import, counted per product, with one line per problem. */
 export interface ImportProblem {
   /** The file or CSV row concerned, e.g. `shirts/a.jpg` or `catalog.csv row 7 (sku A1)`. */
@@ -15,10 +17,19 @@ export interface ImportReport {
   /** Products not written because of a problem. */
   failed: number;
   readonly problems: ImportProblem[];
+  /** Stopped before the end (Ctrl-C, shutdown): every product counted is stored whole, the rest untouched. */
+  interrupted: boolean;
 }
 
 export function emptyReport(): ImportReport {
-  return { imported: 0, updated: 0, skipped: 0, failed: 0, problems: [] };
+  return { imported: 0, updated: 0, skipped: 0, failed: 0, problems: [], interrupted: false };
+}
+
+/** Options of a long import. */
+export interface ImportOptions {
+  readonly onProgress?: ImportProgress;
+  /** Stops the import between products: the product being written is finished, nothing after it starts. */
+  readonly signal?: AbortSignal;
 }
 
 /** Progress of a long import: `done` of `total` images, and the one just finished. */
@@ -28,10 +39,5 @@ export function formatProblem(problem: ImportProblem): string {
   return `${problem.where}: ${problem.reason}`;
 }
 
-/** Thrown when the whole import cannot start (missing folder, no images, bad CSV header). */
-export class ImportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImportError';
-  }
-}
+/** Thrown when the whole import cannot start (missing folder, no images, bad CSV header): nothing was imported. */
+export class ImportError extends OperationalError {}

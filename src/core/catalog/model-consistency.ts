@@ -1,6 +1,6 @@
 import type { CatalogStateRepository } from '../../db/repositories/catalog-state.ts';
 import type { ImageRepository } from '../../db/repositories/images.ts';
-import { ModelMismatchError } from '../errors.ts';
+import { catalogModelMismatch } from '../errors.ts';
 
 /**
  * Guards against comparing vectors from different backbones. The check runs once per catalog
@@ -27,7 +27,7 @@ export class ModelConsistency {
     const { revision } = await this.state.revision();
     if (revision === this.verifiedRevision) return;
     // The cheap existence check runs after every catalog change; the counts only for the error.
-    if (await this.images.hasEmbeddingsOtherThan(this.activeModelId)) throw new ModelMismatchError(this.activeModelId, await this.foreignEmbeddings());
+    if (await this.images.hasEmbeddingsOtherThan(this.activeModelId)) throw catalogModelMismatch(this.activeModelId, await this.foreignEmbeddings());
     this.verifiedRevision = revision;
   }
 }

@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.ts';
 import { CatalogStateRepository } from '../../db/repositories/catalog-state.ts';
+import type { StoredHead } from '../../db/repositories/classifier-models.ts';
 import { ProductRepository } from '../../db/repositories/products.ts';
 import { SearchInsightsRepository, type CategoryCount, type DailySearches } from '../../db/repositories/search-insights.ts';
 import { SearchLogRepository, type SearchLogSummary } from '../../db/repositories/search-log.ts';
@@ -12,12 +13,7 @@ export interface BackboneInfo {
 }
 
 /** The active category head, as /stats and `stats` show it. */
-export interface ClassifierInfo {
-  readonly recipe: string;
-  /** In [0, 1]. */
-  readonly valAccuracy: number;
-  readonly createdAt: Date;
-}
+export type ClassifierInfo = Pick<StoredHead, 'id' | 'recipe' | 'valAccuracy' | 'categories' | 'backboneModelId' | 'active' | 'createdAt'>;
 
 /** How the newest training run (scheduled, chat or CLI) ended. */
 export interface LastTraining {
@@ -77,7 +73,7 @@ export class StatsService {
       catalogRevision: state.revision,
       searches,
       backbone,
-      classifier: head ? { recipe: head.recipe, valAccuracy: head.valAccuracy, createdAt: head.createdAt } : null,
+      classifier: head ?? null,
       lastTraining: lastRun && lastRun.status !== 'running'
         ? { status: lastRun.status, reason: lastRun.reason, trigger: lastRun.trigger, at: lastRun.finishedAt ?? lastRun.startedAt }
         : null,

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { OperationalError } from '../../domain/errors.ts';
 
 /** A labelled image; its bytes are read again only when its features are not cached. */
 export interface LabelledImage {
@@ -17,7 +18,7 @@ export interface LabelledImage {
 }
 
 /** The data cannot be trained on; the message says why, for the owner. */
-export class TrainingDataError extends Error {
+export class TrainingDataError extends OperationalError {
   constructor(message: string) {
     super(message);
     this.name = 'TrainingDataError';

@@ -4,9 +4,10 @@
  */
 import type { Database } from '../../db/database.ts';
 import { ClassifierModelRepository, type StoredHead } from '../../db/repositories/classifier-models.ts';
+import { OperationalError } from '../../domain/errors.ts';
 
 /** A head id that does not exist, or cannot serve the loaded backbone. */
-export class HeadNotUsableError extends Error {
+export class HeadNotUsableError extends OperationalError {
   constructor(message: string) {
     super(message);
     this.name = 'HeadNotUsableError';
