@@ -122,39 +122,56 @@ function sampleRss(): { readonly peakMb: number; stop(): void } {
   };
 }
 
+/** Batch sizes tried for the raw baseline: its best is the hardware limit, whatever ML_BATCH_SIZE says. */
+const RAW_BATCH_SIZES = [1, 2, 4, 8];
+
 /**
- * ONNX Runtime alone, same model and settings, on ready-made tensors: batches of ML_BATCH_SIZE,
- * two in flight (what bench:embed calls "raw"). Best of two rounds of 48 images, measured after
- * the bot stopped so the two never compete.
+ * ONNX Runtime alone, same model and thread settings, on ready-made tensors, two calls in flight
+ * (what bench:embed calls "raw"): the best images/s over batch sizes 1, 2, 4, 8 and ML_BATCH_SIZE
+ * (best of two rounds of 48 images each), measured after the bot stopped so the two never compete.
+ * Taking the best batch keeps the baseline honest: on 2 CPU cores batches of 8 run slower per
+ * image than batches of 2, so a baseline at a poorly chosen ML_BATCH_SIZE would flatter serving.
  */
-async function rawImagesPerSecond(config: Config, photos: readonly Buffer[]): Promise<{ imagesPerSecond: number; provider: string }> {
+async function rawImagesPerSecond(config: Config, photos: readonly Buffer[]): Promise<{ imagesPerSecond: number; provider: string; batchSize: number }> {
   const backbone = await Backbone.load(config.model.path, { device: config.model.device, threads: config.model.threads, logger: { warn: () => undefined } });
   try {
     const { manifest } = backbone;
     const settings = { mode: config.model.preprocessMode, inputSize: manifest.inputSize, mean: manifest.mean, std: manifest.std, maxBytes: config.images.maxBytes, maxPixels: config.images.maxPixels, source: 'raw' };
-    const tensors = await Promise.all(photos.slice(0, config.model.batchSize).map(async (photo) => (await preprocessImage(photo, settings)).tensor));
-    const batch = new Float32Array(tensors.length * backbone.imageLength);
-    tensors.forEach((tensor, i) => batch.set(tensor, i * backbone.imageLength));
-    let best = 0;
-    for (let round = 0; round < 3; round += 1) {
-      const started = performance.now();
-      const inFlight: Promise<Float32Array>[] = [];
-      let images = 0;
-      while (images < 48) {
-        inFlight.push(backbone.run(batch, tensors.length));
-        images += tensors.length;
-        if (inFlight.length >= 2) await inFlight.shift();
-      }
-      await Promise.all(inFlight);
-      if (round > 0) best = Math.max(best, images / ((performance.now() - started) / 1000));
+    const sizes = [...new Set([...RAW_BATCH_SIZES, config.model.batchSize])].sort((a, b) => a - b);
+    const tensors = await Promise.all(photos.slice(0, Math.max(...sizes)).map(async (photo) => (await preprocessImage(photo, settings)).tensor));
+    let best = { imagesPerSecond: 0, batchSize: 1 };
+    for (const size of sizes) {
+      const count = Math.min(size, tensors.length);
+      const batch = new Float32Array(count * backbone.imageLength);
+      tensors.slice(0, count).forEach((tensor, i) => batch.set(tensor, i * backbone.imageLength));
+      const imagesPerSecond = await bestRate(backbone, batch, count);
+      console.log(`  raw ONNX Runtime, batches of ${count}: ${imagesPerSecond.toFixed(1)} images/s`);
+      if (imagesPerSecond > best.imagesPerSecond) best = { imagesPerSecond, batchSize: count };
     }
-    return { imagesPerSecond: best, provider: backbone.provider };
+    return { ...best, provider: backbone.provider };
   } finally {
     await backbone.close();
   }
 }
 
-function report(rounds: { one: RoundResult; ten: RoundResult }, raw: { imagesPerSecond: number; provider: string }, peakRssMb: number): void {
+async function bestRate(backbone: Backbone, batch: Float32Array, count: number): Promise<number> {
+  let best = 0;
+  for (let round = 0; round < 3; round += 1) {
+    const started = performance.now();
+    const inFlight: Promise<Float32Array>[] = [];
+    let images = 0;
+    while (images < 48) {
+      inFlight.push(backbone.run(batch, count));
+      images += count;
+      if (inFlight.length >= 2) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    if (round > 0) best = Math.max(best, images / ((performance.now() - started) / 1000));
+  }
+  return best;
+}
+
+function report(rounds: { one: RoundResult; ten: RoundResult }, raw: { imagesPerSecond: number; provider: string; batchSize: number }, peakRssMb: number): void {
   const summary = (result: RoundResult) => ({
     p50: percentile(result.latencies, 0.5),
     p95: percentile(result.latencies, 0.95),
@@ -169,12 +186,12 @@ function report(rounds: { one: RoundResult; ten: RoundResult }, raw: { imagesPer
     { name: `10 customers at a time (${rounds.ten.latencies.length} photos): p95`, value: ms(ten.p95), target: '≤ 1,000 ms', met: ten.p95 <= 1000 },
     {
       name: '10 customers at a time: answers/s vs raw ONNX Runtime images/s', value: `${ten.rate.toFixed(1)}/s = ${ratio.toFixed(2)}×`,
-      baseline: `${raw.imagesPerSecond.toFixed(1)} img/s raw ONNX Runtime (${raw.provider})`, target: '≥ 0.6×', met: ratio >= 0.6,
+      baseline: `${raw.imagesPerSecond.toFixed(1)} img/s raw ONNX Runtime (${raw.provider}, best batch ${raw.batchSize})`, target: '≥ 0.6×', met: ratio >= 0.6,
     },
     { name: 'peak process RSS while serving', value: `${peakRssMb.toFixed(0)} MB`, target: `≤ ${RSS_LIMIT_MB} MB`, met: peakRssMb <= RSS_LIMIT_MB },
     { name: 'errors', value: String(rounds.one.errors + rounds.ten.errors), target: '0', met: rounds.one.errors + rounds.ten.errors === 0 },
   ];
-  console.log(`\nraw ONNX Runtime, same model and settings, execution provider ${raw.provider}: ${raw.imagesPerSecond.toFixed(1)} images/s (baseline)`);
+  console.log(`\nraw ONNX Runtime, same model and threads, execution provider ${raw.provider}: ${raw.imagesPerSecond.toFixed(1)} images/s at its best batch size (${raw.batchSize}) (baseline)`);
   console.log(`1 customer at a time:   p50 ${ms(one.p50)}, p95 ${ms(one.p95)}, ${one.rate.toFixed(1)} answers/s`);
   console.log(`10 customers at a time: p50 ${ms(ten.p50)}, p95 ${ms(ten.p95)}, ${ten.rate.toFixed(1)} answers/s = ${ratio.toFixed(2)}× raw`);
   for (const check of checks) {

@@ -61,7 +61,7 @@ const environmentSchema = z.object({
   MODEL_PATH: z.string().min(1).default('./models/resnet50-imagenet.onnx'),
   ML_DEVICE: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
   ML_THREADS: nonNegativeInt(0),
-  ML_BATCH_SIZE: positiveInt(8).pipe(z.number().max(256)),
+  ML_BATCH_SIZE: positiveInt(2).pipe(z.number().max(256)),
   PREPROCESS_MODE: z.enum(['center-crop', 'stretch']).default('center-crop'),
   IMAGE_MAX_BYTES: positiveInt(20 * 1024 * 1024),
   IMAGE_MAX_PIXELS: positiveInt(50_000_000),

@@ -42,7 +42,7 @@ export interface BackboneLoadOptions {
   threads: number;
   /** See {@link InferenceSessionSettings.allowSpinning}; default false. */
   allowSpinning?: boolean;
-  /** Most customer photos run together as one batch (default 8, `ML_BATCH_SIZE`). */
+  /** Most customer photos run together as one batch (default 2, `ML_BATCH_SIZE`). */
   maxBatch?: number;
   /** Keep ONNX Runtime's CPU memory arena (see execution-provider.ts); default false. */
   memoryArena?: boolean;
@@ -105,7 +105,7 @@ export class Backbone {
     const path = resolve(modelPath);
     await assertModelFile(path);
     const manifest = await readManifest(path);
-    const host = WorkerSession.start(options.maxBatch ?? 8);
+    const host = WorkerSession.start(options.maxBatch ?? 2);
     try {
       // Hashing (libuv thread) and opening the session (worker) overlap: start-up pays for the slower one only.
       const [hashed, opened] = await Promise.allSettled([
@@ -249,7 +249,7 @@ interface WorkerReply {
 
 /**
  * Code of the inference worker. onnxruntime-node's `session.run` is synchronous C++ behind a
- * promise: it blocks its thread for the whole forward pass (≈0.6 s for a batch of 8 on 2 cores).
+ * promise: it blocks its thread for the whole forward pass (≈50 ms for a batch of 2 on 2 cores).
  * On the main thread that would freeze the bot and stall the image decoding the embedder wants
  * to overlap with inference, so the session lives here. The worker also schedules: customers'
  * photos (interactive) go before catalog batches (bulk), and those that arrived while the network

@@ -43,7 +43,7 @@ export interface EmbedderOptions {
   maxBytes: number;
   /** Largest accepted decoded image, in pixels (width × height). */
   maxPixels: number;
-  /** Images per inference call in `embedAll` (default 8). */
+  /** Images per inference call in `embedAll` (default 2). */
   batchSize?: number;
   /**
    * Images read and decoded at the same time in `embedAll` (default: one per core, at least 2, at
@@ -71,7 +71,7 @@ export interface EmbedAllOptions {
 }
 
 /** Default images per inference call: enough to amortise per-call overhead, small enough for RAM. */
-export const DEFAULT_BATCH_SIZE = 8;
+export const DEFAULT_BATCH_SIZE = 2;
 const DEFAULT_DECODE_NICENESS = 10;
 /** Batches handed to the inference worker ahead of the one being awaited: one running, one queued. */
 const INFERENCE_DEPTH = 2;
