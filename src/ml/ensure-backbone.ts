@@ -37,7 +37,7 @@ export async function ensureBackbone(modelPath: string, logger: Logger, fetchImp
     }
     logger.warn(
       { fallback, reason },
-      '!!! NO PRETRAINED MODEL: running on a GENERATED ResNet-50 with random weights. Matches are NOT meaningful until you run `npx shoplens model fetch` (or place the file as described) and restart.',
+      '!!! NO PRETRAINED MODEL: running on a GENERATED ResNet-50 with random weights. Matches are NOT meaningful until you run `npx shoplens model fetch` (or `model fetch --from <mirror> --sha256 <hex>`, or `model import <your ResNet-50 .onnx> --pretrained --activate`; see README "Models") and restart.',
     );
     return { kind: 'generated-fallback', path: fallback, reason };
   }

@@ -11,8 +11,8 @@ import { UsageError } from '../errors.ts';
 export function warnIfNotPretrained(output: Output, model: Pick<EmbeddingModel, 'pretrained' | 'modelId'>): void {
   if (!model.pretrained) {
     output.warn(
-      `Warning: the backbone ${model.modelId} has generated (random) weights, not ImageNet ones; matches are not meaningful. ` +
-        'Run `npx shoplens model fetch` to get the pretrained ResNet-50.',
+      `Warning: the backbone ${model.modelId} is not marked as pretrained on ImageNet (generated weights, or imported without --pretrained); ` +
+        'matches are not meaningful unless it is. Run `npx shoplens model fetch`, or `npx shoplens model import <file.onnx> --pretrained --activate` for your own export.',
     );
   }
 }
