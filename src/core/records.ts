@@ -127,6 +127,9 @@ export interface StatsRecord {
   readonly searchesLast24h: number;
   readonly searchesLast7d: number;
   readonly noMatchSearches: number;
+  /** Photo → answer latency over the search log, in milliseconds; null before the first photo search. */
+  readonly imageLatencyP50Ms: number | null;
+  readonly imageLatencyP95Ms: number | null;
   readonly catalogRevision: number;
   readonly backboneModelId: string;
   /** False for generated (random) weights, whose matches are not meaningful. */
@@ -150,6 +153,8 @@ export function statsRecord(stats: ShopStats): StatsRecord {
     searchesLast24h: stats.searches.last24h,
     searchesLast7d: stats.searches.last7d,
     noMatchSearches: stats.searches.noMatch,
+    imageLatencyP50Ms: stats.searches.imageLatencyP50Ms,
+    imageLatencyP95Ms: stats.searches.imageLatencyP95Ms,
     catalogRevision: stats.catalogRevision,
     backboneModelId: stats.backbone.modelId,
     pretrained: stats.backbone.pretrained,

@@ -13,7 +13,7 @@ import { PRODUCT_SORTS, type ProductListItem } from '../../core/catalog/catalog-
 import { skuFromName } from '../../core/catalog/product-input.ts';
 import { formatMegabytes } from '../../core/conversation/index.ts';
 import { DASHBOARD_CHARTS } from '../../core/stats/dashboard.ts';
-import { statsRecord } from '../../core/stats/stats-record.ts';
+import { statsRecord } from '../../core/records.ts';
 import type { Product } from '../../domain/catalog.ts';
 import { formBody, HttpProblem, isMultipart, jsonBody, pathParams, queryParams, tooLargeResponse } from '../http.ts';
 import { mediaUrl } from './media.ts';
