@@ -38,6 +38,25 @@ export function productRecord(product: Product): ProductRecord {
   };
 }
 
+/** A product as the owner manages it: the product record plus what only the owner sees. */
+export interface OwnerProductRecord extends ProductRecord {
+  readonly description: string;
+  /** False once removed (kept for the search log and restorable). */
+  readonly active: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export function ownerProductRecord(product: Product): OwnerProductRecord {
+  return {
+    ...productRecord(product),
+    description: product.description,
+    active: product.active,
+    createdAt: product.createdAt.toISOString(),
+    updatedAt: product.updatedAt.toISOString(),
+  };
+}
+
 /** One product in a search answer; `score` is cosine similarity in [-1, 1], 6 decimals. */
 export interface SearchResultRecord extends ProductRecord {
   readonly score: number;

@@ -62,7 +62,7 @@ describe('shoplens CLI', () => {
     const first = await shoplens(['import', 'catalog', '--json']);
     assert.equal(first.code, 0, first.stderr);
     assert.deepEqual(jsonLines(first.stdout).at(-1), { imported: 9, updated: 0, skipped: 0, failed: 0, problems: [], interrupted: false });
-    assert.match(first.stderr, /generated \(random\) weights/);
+    assert.match(first.stderr, /is not marked as pretrained on ImageNet/);
     const second = await shoplens(['import', 'catalog', '--json']);
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(jsonLines(second.stdout).at(-1), { imported: 0, updated: 0, skipped: 9, failed: 0, problems: [], interrupted: false });

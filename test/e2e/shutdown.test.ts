@@ -42,7 +42,7 @@ describe('bounded shutdown of npm start', () => {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, DATA_DIR: path.join(work, 'data'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'info',
-        RETRAIN_ENABLED: 'false', BACKUP_ENABLED: 'false', SHUTDOWN_TIMEOUT_SECONDS: '3',
+        RETRAIN_ENABLED: 'false', BACKUP_ENABLED: 'false', SHUTDOWN_TIMEOUT_SECONDS: '3', PORT: '0',
         TELEGRAM_BOT_TOKEN: '123456789:TEST_fake-token_abcdefghijklmnop', TELEGRAM_API_ROOT: `http://127.0.0.1:${port}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,7 +13,7 @@ import { PRODUCT_SORTS, type ProductListItem } from '../../core/catalog/catalog-
 import { skuFromName } from '../../core/catalog/product-input.ts';
 import { formatMegabytes } from '../../core/conversation/index.ts';
 import { DASHBOARD_CHARTS } from '../../core/stats/dashboard.ts';
-import { statsRecord } from '../../core/records.ts';
+import { ownerProductRecord, statsRecord, type OwnerProductRecord } from '../../core/records.ts';
 import type { Product } from '../../domain/catalog.ts';
 import { formBody, HttpProblem, isMultipart, jsonBody, pathParams, queryParams, tooLargeResponse } from '../http.ts';
 import { mediaUrl } from './media.ts';
@@ -52,25 +52,12 @@ const skuParam = z.object({ sku: z.string().min(1).max(64) });
 const daysQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(DASHBOARD_DAYS) });
 const galleryQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(60), before: z.coerce.number().int().positive().optional() });
 
-/** A product as every admin route returns it. */
-export function productRecord(product: Product, extra: { imageCount?: number; imageUrl?: string | null; demo?: boolean } = {}): Record<string, unknown> {
-  return {
-    sku: product.sku,
-    name: product.name,
-    description: product.description,
-    category: product.category,
-    price: product.price,
-    currency: product.currency,
-    stock: product.stock,
-    url: product.url,
-    active: product.active,
-    ...extra,
-    createdAt: product.createdAt.toISOString(),
-    updatedAt: product.updatedAt.toISOString(),
-  };
+/** A product as every admin route returns it: the owner's product record plus photo and demo facts. */
+export function productRecord(product: Product, extra: { imageCount?: number; imageUrl?: string | null; demo?: boolean } = {}): OwnerProductRecord & typeof extra {
+  return { ...ownerProductRecord(product), ...extra };
 }
 
-function listItemRecord(item: ProductListItem): Record<string, unknown> {
+function listItemRecord(item: ProductListItem): ReturnType<typeof productRecord> {
   return productRecord(item.product, { imageCount: item.imageCount, imageUrl: item.image ? mediaUrl(item.image.filePath) : null, demo: item.demo });
 }
 
