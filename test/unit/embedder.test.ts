@@ -146,14 +146,18 @@ describe('ImageEmbedder with the tiny generated model', () => {
 
   test('a customer photo runs before catalog batches already queued', async () => {
     const size = backbone.inputSize;
-    const bulk = new Float32Array(3 * 3 * size * size).fill(0.5);
+    // Large catalog batches: each runs far longer than posting the next requests takes, even on a
+    // loaded CI machine, so the customer's request is queued while bulk-1 still runs (with batches
+    // of 3 tiny images the worker could finish two of them before the customer's message arrived).
+    const images = 48;
+    const bulk = new Float32Array(images * 3 * size * size).fill(0.5);
     const one = new Float32Array(3 * size * size).fill(0.25);
     const finished: string[] = [];
     const track = (name: string, work: Promise<Float32Array>) => work.then(() => finished.push(name));
     await Promise.all([
-      track('bulk-1', backbone.run(bulk, 3)),
-      track('bulk-2', backbone.run(bulk, 3)),
-      track('bulk-3', backbone.run(bulk, 3)),
+      track('bulk-1', backbone.run(bulk, images)),
+      track('bulk-2', backbone.run(bulk, images)),
+      track('bulk-3', backbone.run(bulk, images)),
       track('customer', backbone.run(one, 1, 'interactive')),
     ]);
     assert.ok(finished.indexOf('customer') < finished.indexOf('bulk-3'), `order: ${finished.join(', ')}`);
