@@ -102,7 +102,7 @@ export class BackupService {
       await rename(archive, target);
       return { file: target, bytes: (await stat(target)).size, durationMs: performance.now() - started, ...counts };
     } finally {
-      await rm(staging, { recursive: true, force: true });
+      await removeStaging(staging);
       await rm(`${staging}.tar.gz`, { force: true });
     }
   }
@@ -133,8 +133,17 @@ export async function restoreBackup(options: { readonly file: string; readonly d
     await rename(stagedDatabase, live);
     return { createdAt: manifest.createdAt, previous, ...manifest.counts };
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    await removeStaging(staging);
   }
+}
+
+/**
+ * Removes a staging directory. When tar gives up on a damaged archive, files it already opened may
+ * still be being written for a moment, so a plain removal can fail with ENOTEMPTY (seen in CI) and
+ * would hide the real error: Node's own retries cover that moment.
+ */
+async function removeStaging(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }
 
 /** `20261126-033000`: file-name friendly and sortable. */
