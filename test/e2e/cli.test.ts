@@ -3,35 +3,19 @@
  * `import`, `search`, `stats`, `reindex` and every bad-input case, each as a real process.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { CUSTOMER_TRANSFORMS, writeProductPhoto } from '../helpers/images.ts';
+import { runCli } from '../helpers/processes.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'bin', 'shoplens.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let work: string;
 
-function shoplens(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: work, env: { PATH: process.env.PATH, DATA_DIR: path.join(work, 'data'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'warn', ...env }, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
+function shoplens(args: string[], env: Record<string, string> = {}) {
+  return runCli(args, { cwd: work, env: { DATA_DIR: path.join(work, 'data'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'warn', ...env } });
 }
 
 function jsonLines(stdout: string): Array<Record<string, unknown>> {

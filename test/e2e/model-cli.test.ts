@@ -4,7 +4,6 @@
  * `model list`, and `model fetch --from` with a wrong hash.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -12,37 +11,22 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { generateModel } from '../../src/ml/model-generator/index.ts';
 import { OnnxGraphBuilder } from '../../src/ml/model-generator/onnx-graph-builder.ts';
 import { SeededRandom } from '../../src/ml/model-generator/seeded-random.ts';
 import { buildTiny } from '../../src/ml/model-generator/tiny.ts';
 import { writeProductPhoto } from '../helpers/images.ts';
+import { runCli } from '../helpers/processes.ts';
 
 const { onnx } = onnxProto;
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'bin', 'shoplens.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let work: string;
 let modelsDir: string;
 let activePath: string;
 
-function shoplens(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: work, env: { PATH: process.env.PATH, DATA_DIR: path.join(work, 'data'), MODEL_PATH: activePath, LOG_LEVEL: 'warn' }, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
+function shoplens(args: string[]) {
+  return runCli(args, { cwd: work, env: { DATA_DIR: path.join(work, 'data'), MODEL_PATH: activePath, LOG_LEVEL: 'warn' } });
 }
 
 function jsonLines(stdout: string): Array<Record<string, unknown>> {
@@ -50,7 +34,7 @@ function jsonLines(stdout: string): Array<Record<string, unknown>> {
 }
 
 /** Exit 2, exactly one `Error:` line naming the file and matching `pattern`, and no stack trace. */
-function assertOneLineRefusal(run: Run, file: string, pattern: RegExp): void {
+function assertOneLineRefusal(run: Awaited<ReturnType<typeof runCli>>, file: string, pattern: RegExp): void {
   assert.equal(run.code, 2, run.stderr);
   const errors = run.stderr.split('\n').filter((line) => line.startsWith('Error: '));
   assert.equal(errors.length, 1, run.stderr);

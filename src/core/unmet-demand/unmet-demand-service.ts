@@ -6,23 +6,15 @@
  */
 import sharp from 'sharp';
 import type { Database } from '../../db/database.ts';
-import { UnmetDemandRepository, type UnmetDemandDay } from '../../db/repositories/unmet-demand.ts';
+import { UnmetDemandRepository, type UnmetDemandDay, type UnmetDemandEntry } from '../../db/repositories/unmet-demand.ts';
 import type { Logger } from '../logger.ts';
 
 /** Longer side of a stored thumbnail, in pixels. */
 export const THUMBNAIL_MAX_SIDE_PX = 160;
 const DAY_MS = 86_400_000;
 
-/** A thumbnail as the owner's gallery shows it. */
-export interface UnmetDemandPhoto {
-  readonly id: number;
-  readonly channel: string;
-  /** JPEG bytes, at most {@link THUMBNAIL_MAX_SIDE_PX} px on the longer side. */
-  readonly thumbnail: Buffer;
-  readonly width: number;
-  readonly height: number;
-  readonly createdAt: Date;
-}
+/** A thumbnail as the owner's gallery shows it: JPEG bytes, at most {@link THUMBNAIL_MAX_SIDE_PX} px on the longer side. */
+export type UnmetDemandPhoto = UnmetDemandEntry;
 
 export interface UnmetDemandDependencies {
   readonly db: Database;
