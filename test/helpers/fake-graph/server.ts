@@ -6,7 +6,7 @@
  * throttling codes), optionally only for one recipient.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../loopback-server.ts';
 
 /** A send Meta accepted. `message` is the Send API's `message` object as posted. */
 export interface RecordedSend {
@@ -79,13 +79,11 @@ export class FakeGraph {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server);
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   /** The next send (to `failure.recipientId`, if given) is answered with `failure`. */
