@@ -11,6 +11,7 @@ import type { Assistant } from '../../core/assistant.ts';
 import { RUN_CHARTS, type RunChart, type StoredHead, type TrainingRunView } from '../../core/training/index.ts';
 import { HttpProblem, pathParams, queryParams } from '../http.ts';
 import type { TrainingRelay } from '../training-relay.ts';
+import { headRecord, type HeadRecord } from '../../core/records.ts';
 
 const runsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 const chartParams = z.object({ runId: z.string().regex(/^[0-9A-Za-z-]{1,64}$/), chart: z.enum(RUN_CHARTS.map((chart) => `${chart}.png`) as [string, ...string[]]) });
@@ -31,17 +32,9 @@ function runRecord(run: TrainingRunView): Record<string, unknown> {
   };
 }
 
-function headRecord(head: StoredHead): Record<string, unknown> {
-  return {
-    id: head.id,
-    recipe: head.recipe,
-    backboneModelId: head.backboneModelId,
-    categories: head.categories,
-    valAccuracy: head.valAccuracy,
-    active: head.active,
-    activatedAt: head.activatedAt?.toISOString() ?? null,
-    createdAt: head.createdAt.toISOString(),
-  };
+/** The head record every command prints, plus when the owner last made it active. */
+function activeHeadRecord(head: StoredHead): HeadRecord & { readonly activatedAt: string | null } {
+  return { ...headRecord(head), activatedAt: head.activatedAt?.toISOString() ?? null };
 }
 
 /** The training routes, mounted under `/api/admin/training`. */
@@ -65,17 +58,17 @@ export function adminTrainingRoutes(deps: { readonly assistant: Assistant; reado
     return c.body(new Uint8Array(await readFile(file)));
   });
 
-  app.get('/heads', async (c) => c.json({ heads: (await training.heads.list()).map(headRecord) }));
+  app.get('/heads', async (c) => c.json({ heads: (await training.heads.list()).map(activeHeadRecord) }));
 
   app.post('/heads/:id/promote', async (c) => {
     const { id } = pathParams(c, headParams);
     const model = await assistant.model();
-    return c.json({ head: headRecord(await training.heads.promote(id, model.modelId)) });
+    return c.json({ head: activeHeadRecord(await training.heads.promote(id, model.modelId)) });
   });
 
   app.post('/rollback', async (c) => {
     const model = await assistant.model();
-    return c.json({ head: headRecord(await training.heads.rollback(model.modelId)) });
+    return c.json({ head: activeHeadRecord(await training.heads.rollback(model.modelId)) });
   });
 
   /** Starts a run and streams its progress; 409 when one is already running. */
