@@ -7,7 +7,9 @@
  * ResNet-50 (same compute as the pretrained one, no download) and searches a 1,000-product
  * catalog on the embedded database with default settings. Latency runs from the update becoming
  * available to the media group arriving at the fake. Every photo comes from its own chat, as in a
- * shop (one chat sending back-to-back is rightly paced to ~1 message/s by the throttler). Process
+ * shop (one chat sending back-to-back is rightly paced to ~1 message/s by the throttler), and
+ * Telegram's 30 messages/s over all chats is lifted (TELEGRAM_MESSAGES_PER_SECOND=1000): at two
+ * messages per answer it alone would cap answers at 15/s, a Telegram policy, not the hardware. Process
  * RSS is sampled throughout the rounds (it includes the in-process fake Bot API).
  *
  * Targets (2 cores): 1 customer at a time p50 ≤ 45 ms, p95 ≤ 100 ms; 10 at a time p95 ≤ 1 s and
@@ -74,6 +76,10 @@ async function main(): Promise<void> {
     TELEGRAM_BOT_TOKEN: telegram.token,
     TELEGRAM_API_ROOT: telegram.apiRoot,
     SEARCH_RATE_LIMIT_PER_MINUTE: '100000',
+    // Telegram's own limit of 30 messages/s over all chats (two per answer) would cap answers at
+    // 15/s whatever the hardware does; the fake has no such limit, and this bench measures the
+    // hardware. Shops whose bot has paid broadcasts may raise it the same way.
+    TELEGRAM_MESSAGES_PER_SECOND: '1000',
     // Random weights make every score high; the bench measures answers, not relevance.
     SEARCH_MIN_SCORE: '-1',
     LOG_LEVEL: 'silent',
@@ -85,7 +91,7 @@ async function main(): Promise<void> {
   await seedCatalog(assistant, photos);
   const model = await assistant.model();
   console.log(`catalog: ${PRODUCTS} products on the embedded database (${assistant.database.engine}) in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
-  console.log(`settings: ML_DEVICE ${config.model.device} → execution provider ${model.provider ?? '?'}, ML_THREADS ${config.model.threads} (0 = one per core, ${os.availableParallelism()} here), ML_BATCH_SIZE ${config.model.batchSize}, SEARCH_INDEX ${config.search.index} (memory index: ${assistant.usesMemoryIndex ? 'yes' : 'no'})`);
+  console.log(`settings: ML_DEVICE ${config.model.device} → execution provider ${model.provider ?? '?'}, ML_THREADS ${config.model.threads} (0 = one per core, ${os.availableParallelism()} here), ML_BATCH_SIZE ${config.model.batchSize}, SEARCH_INDEX ${config.search.index} (memory index: ${assistant.usesMemoryIndex ? 'yes' : 'no'}), TELEGRAM_MESSAGES_PER_SECOND ${config.telegram.messagesPerSecond} (default 30 caps Telegram answers at 15/s)`);
   const bot = await startTelegramChannel(assistant, config, logger);
   const rss = sampleRss();
   let rounds: { one: RoundResult; ten: RoundResult };

@@ -55,7 +55,7 @@ export function createBot(deps: BotDependencies, options: CreateBotOptions = {})
   const { token, apiRoot = DEFAULT_API_ROOT } = deps.config.telegram;
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
   const bot = new Bot<BotContext>(token, { client: { apiRoot }, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
-  const retry = installApiPlugins(bot, deps.logger, options.retry);
+  const retry = installApiPlugins(bot, deps.logger, deps.config.telegram.messagesPerSecond, options.retry);
   installMessageLimits(bot);
   const services = buildServices(deps, token, apiRoot);
   const albums = albumSearchFeature(services, options.albumWindowMs);
@@ -84,8 +84,10 @@ export function createBot(deps: BotDependencies, options: CreateBotOptions = {})
  * update's deadline). The retry transformer is installed last so it is the outermost one and a
  * retried call queues through the throttler again.
  */
-function installApiPlugins(bot: Bot<BotContext>, logger: BotDependencies['logger'], options: RetryPolicyOptions = {}): ApiRetryPolicy {
+function installApiPlugins(bot: Bot<BotContext>, logger: BotDependencies['logger'], messagesPerSecond: number, options: RetryPolicyOptions = {}): ApiRetryPolicy {
   bot.api.config.use(chatActionsUnthrottled(apiThrottler({
+    // Over all chats: Telegram's broadcast limit (TELEGRAM_MESSAGES_PER_SECOND, 30 by default).
+    global: { reservoir: messagesPerSecond, reservoirRefreshAmount: messagesPerSecond, reservoirRefreshInterval: 1000 },
     // Per private chat a token bucket: bursts of 5 (one answer is an album plus a message of
     // buttons), refilled at one call per second — Telegram's "about 1 message/s per chat".
     out: { maxConcurrent: 1, reservoir: 5, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 5 },

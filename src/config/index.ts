@@ -91,6 +91,7 @@ const environmentSchema = z.object({
     z.string().regex(/^[A-Za-z0-9_-]{8,256}$/, 'must be 8–256 characters of A–Z, a–z, 0–9, _ or -').optional(),
   ),
   TELEGRAM_WEBHOOK_PORT: positiveInt(8443).pipe(z.number().max(65535)),
+  TELEGRAM_MESSAGES_PER_SECOND: positiveInt(30).pipe(z.number().max(1000)),
   ADMIN_IDS: idList,
   SEARCH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
 
@@ -176,6 +177,11 @@ export interface Config {
     readonly webhookUrl: string | undefined;
     readonly webhookSecret: string | undefined;
     readonly webhookPort: number;
+    /**
+     * Messages the bot sends per second across all chats (Telegram's broadcast limit: 30, or up to
+     * 1,000 with paid broadcasts). One photo answer is two messages: the album and its buttons.
+     */
+    readonly messagesPerSecond: number;
     readonly adminIds: readonly number[];
   };
   /** The shop's public HTTPS address (reverse proxy or tunnel), without a trailing slash. */
@@ -292,6 +298,7 @@ function toConfig(values: Environment, cwd: string): Config {
       webhookUrl: values.TELEGRAM_WEBHOOK_URL,
       webhookSecret: values.TELEGRAM_WEBHOOK_SECRET,
       webhookPort: values.TELEGRAM_WEBHOOK_PORT,
+      messagesPerSecond: values.TELEGRAM_MESSAGES_PER_SECOND,
       adminIds: values.ADMIN_IDS,
     },
     publicBaseUrl: values.PUBLIC_BASE_URL,

@@ -306,3 +306,26 @@ describe('webhook server', () => {
     }
   });
 });
+
+describe("Telegram's broadcast limit", () => {
+  test('messages over all chats stay within TELEGRAM_MESSAGES_PER_SECOND (2 here): 3 answers of 2 messages need 3 seconds of quota', async () => {
+    const harness = await startBotHarness({ env: { TELEGRAM_MESSAGES_PER_SECOND: '2' } });
+    try {
+      await seedCatalog(harness.assistant);
+      const chats = [0, 1, 2].map(() => harness.chat({ id: nextUser++ }));
+      const from = harness.telegram.calls.length;
+      const photo = await customerPhoto(['#ff0000']);
+      for (const chat of chats) chat.sendPhoto(photo);
+      const answers = await Promise.all(chats.map((chat) => chat.answer(15_000)));
+      for (const answer of answers) assert.match(captionsOf(answer.mediaGroup!)[0]!, /Red dress/);
+      // Chat actions are not messages; everything else sent to a chat counts against the limit.
+      const messages = harness.telegram.calls.slice(from).filter((call) => call.params.chat_id !== undefined && call.method !== 'sendChatAction');
+      assert.equal(messages.length, 6, 'an album and a message of buttons per answer');
+      // The quota refills every second: 6 messages at 2 per refill span at least 3 refill periods.
+      const span = messages.at(-1)!.at - messages[0]!.at;
+      assert.ok(span >= 1000, `6 messages went out within ${span.toFixed(0)} ms`);
+    } finally {
+      await harness.close();
+    }
+  });
+});
