@@ -6,10 +6,23 @@ const LOCALES: Readonly<Record<Language, string>> = { en: 'en-US', ru: 'ru-RU' }
 /** `"1299.00"` + `"RUB"` → `1 299,00 ₽` (ru) or `RUB 1,299.00` (en). Prices stay strings until display. */
 export function formatPrice(price: string, currency: string, lang: Language): string {
   try {
-    return new Intl.NumberFormat(LOCALES[lang], { style: 'currency', currency }).format(Number(price));
+    return priceFormat(lang, currency).format(Number(price));
   } catch {
     return `${price} ${currency}`;
   }
+}
+
+/** Building an Intl.NumberFormat costs more than formatting with it, and every answer shows five prices. */
+const priceFormats = new Map<string, Intl.NumberFormat>();
+
+function priceFormat(lang: Language, currency: string): Intl.NumberFormat {
+  const key = `${lang}/${currency}`;
+  let format = priceFormats.get(key);
+  if (format === undefined) {
+    format = new Intl.NumberFormat(LOCALES[lang], { style: 'currency', currency });
+    priceFormats.set(key, format);
+  }
+  return format;
 }
 
 /** Bytes as `12.3 MB`. */
