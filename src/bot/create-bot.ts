@@ -3,8 +3,7 @@
  * one Composer per feature. Starting and stopping it is `run.ts`'s job.
  */
 import { sequentialize } from '@grammyjs/runner';
-import { apiThrottler } from '@grammyjs/transformer-throttler';
-import { Bot, type Transformer } from 'grammy';
+import { Bot } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { AlbumCollector } from '../core/conversation/index.ts';
 import { languageOf, translator } from '../core/conversation/index.ts';
@@ -22,6 +21,7 @@ import { installMessageLimits } from './message-limits.ts';
 import { ApiRetryPolicy, type RetryPolicyOptions } from './services/api-retry.ts';
 import { InFlight } from './services/in-flight.ts';
 import { MediaSender } from './services/media-sender.ts';
+import { OutgoingThrottle } from './services/outgoing-throttle.ts';
 import { TelegramFiles } from './services/telegram-files.ts';
 import { UpdateDeduplicator } from './services/update-dedup.ts';
 
@@ -79,19 +79,13 @@ export function createBot(deps: BotDependencies, options: CreateBotOptions = {})
 }
 
 /**
- * Outgoing calls: throttled to Telegram's limits, retried by {@link ApiRetryPolicy} (429 always,
+ * Outgoing calls: throttled to Telegram's limits (services/outgoing-throttle.ts), retried by {@link ApiRetryPolicy} (429 always,
  * 5xx and network errors only where repeating cannot duplicate a message, never past the
  * update's deadline). The retry transformer is installed last so it is the outermost one and a
  * retried call queues through the throttler again.
  */
 function installApiPlugins(bot: Bot<BotContext>, logger: BotDependencies['logger'], messagesPerSecond: number, options: RetryPolicyOptions = {}): ApiRetryPolicy {
-  bot.api.config.use(chatActionsUnthrottled(apiThrottler({
-    // Over all chats: Telegram's broadcast limit (TELEGRAM_MESSAGES_PER_SECOND, 30 by default).
-    global: { reservoir: messagesPerSecond, reservoirRefreshAmount: messagesPerSecond, reservoirRefreshInterval: 1000 },
-    // Per private chat a token bucket: bursts of 5 (one answer is an album plus a message of
-    // buttons), refilled at one call per second — Telegram's "about 1 message/s per chat".
-    out: { maxConcurrent: 1, reservoir: 5, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 5 },
-  })));
+  bot.api.config.use(new OutgoingThrottle(messagesPerSecond).transformer);
   const retry = new ApiRetryPolicy({
     onRetry: (event) => logger.info(event, 'Telegram call failed; retrying'),
     onGiveUp: (event) => logger.warn(event, 'Telegram call failed; not retried'),
@@ -99,11 +93,6 @@ function installApiPlugins(bot: Bot<BotContext>, logger: BotDependencies['logger
   });
   bot.api.config.use(retry.transformer);
   return retry;
-}
-
-/** Chat actions are not messages and do not count against chat limits; queueing them would only delay answers. */
-function chatActionsUnthrottled(throttled: Transformer): Transformer {
-  return (prev, method, payload, signal) => (method === 'sendChatAction' ? prev(method, payload, signal) : throttled(prev, method, payload, signal));
 }
 
 function buildServices(deps: BotDependencies, token: string, apiRoot: string): BotServices {
