@@ -15,6 +15,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { openWithFallback, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
 import { ModelMismatchError, OperationalError } from '../domain/errors.ts';
 import { modelIdOf, readManifest, type ModelManifest } from './manifest.ts';
+import { discardOptimizedModel, hasOptimizedModel, optimizedModelPath, prepareOptimizedModelWrite } from './optimized-model.ts';
 
 /** How to get a model, worded for the person who just hit a missing or stale file. */
 export function modelFixHint(modelPath: string): string {
@@ -106,11 +107,12 @@ export class Backbone {
     await assertModelFile(path);
     const manifest = await readManifest(path);
     const host = WorkerSession.start(options.maxBatch ?? 2);
+    const cpu = new CpuSessionOpener(host, path, manifest.sha256);
     try {
       // Hashing (libuv thread) and opening the session (worker) overlap: start-up pays for the slower one only.
       const [hashed, opened] = await Promise.allSettled([
         sha256OfFile(path),
-        openWithFallback((sessionOptions) => host.open(path, sessionOptions), options),
+        openWithFallback((sessionOptions) => (isCpuOnly(sessionOptions) ? cpu.open(sessionOptions) : host.open(path, sessionOptions)), options),
       ]);
       if (hashed.status === 'rejected') throw hashed.reason;
       if (hashed.value !== manifest.sha256) {
@@ -123,8 +125,11 @@ export class Backbone {
       if (opened.status === 'rejected') throw opened.reason;
       const { session, provider } = opened.value;
       assertContract(path, manifest, session);
+      // Only now is the file known to be the manifest's, so only now may its optimized copy be kept.
+      await cpu.keepOptimizedCopy();
       return new Backbone(path, manifest, provider, host);
     } catch (error) {
+      await cpu.dropOptimizedCopy();
       await host.close();
       throw error;
     }
@@ -159,6 +164,63 @@ export class Backbone {
   /** Releases the native session. The backbone must not be used afterwards. */
   async close(): Promise<void> {
     await this.session.close();
+  }
+}
+
+function isCpuOnly(options: InferenceSession.SessionOptions): boolean {
+  const providers = options.executionProviders ?? [];
+  return providers.length === 1 && providers[0] === 'cpu';
+}
+
+/**
+ * Opens the CPU session from the graph ONNX Runtime optimized at an earlier start when there is
+ * one (see optimized-model.ts); otherwise optimizes as usual and has ONNX Runtime save the result
+ * beside the model, to be kept once the caller has verified the model file.
+ */
+class CpuSessionOpener {
+  private written: Awaited<ReturnType<typeof prepareOptimizedModelWrite>> | undefined;
+
+  constructor(
+    private readonly host: WorkerSession,
+    private readonly modelPath: string,
+    private readonly sha256: string,
+  ) {}
+
+  async open(options: InferenceSession.SessionOptions): Promise<SessionDescription> {
+    const cachePath = optimizedModelPath(this.modelPath, this.sha256);
+    if (await hasOptimizedModel(cachePath)) {
+      try {
+        return await this.host.open(cachePath, { ...options, graphOptimizationLevel: 'disabled' });
+      } catch {
+        // Damaged or made by something else: optimize again below and replace it.
+        await discardOptimizedModel(cachePath).catch(() => undefined);
+      }
+    }
+    const write = await prepareOptimizedModelWrite(cachePath).catch(() => undefined);
+    if (write === undefined) return this.host.open(this.modelPath, options);
+    try {
+      // Severity 3 (errors only): saving an NCHWc graph always logs a warning that it is CPU-specific, which the file name already handles.
+      const description = await this.host.open(this.modelPath, { ...options, optimizedModelFilePath: write.tempPath, logSeverityLevel: 3 });
+      this.written = write;
+      return description;
+    } catch {
+      // Most likely the copy could not be written (read-only folder); the plain open reports real model errors.
+      await write.discard().catch(() => undefined);
+      return this.host.open(this.modelPath, options);
+    }
+  }
+
+  /** Moves a freshly written optimized copy into place; failing to is only a slower next start. */
+  async keepOptimizedCopy(): Promise<void> {
+    const write = this.written;
+    this.written = undefined;
+    if (write) await write.commit().catch(() => write.discard().catch(() => undefined));
+  }
+
+  async dropOptimizedCopy(): Promise<void> {
+    const write = this.written;
+    this.written = undefined;
+    if (write) await write.discard().catch(() => undefined);
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +10,7 @@ import { openWithFallback, resolveExecutionProviders, resolveThreads } from '../
 import { ImageRejectedError } from '../../src/ml/image-errors.ts';
 import { manifestPathFor } from '../../src/ml/manifest.ts';
 import { writeGeneratedModel } from '../../src/ml/model-generator/index.ts';
+import { OPTIMIZED_DIR, optimizedModelPath } from '../../src/ml/optimized-model.ts';
 
 interface LoggedWarning {
   obj: object;
@@ -268,6 +269,84 @@ describe('Backbone.load failures', () => {
     } finally {
       await backbone.close();
     }
+  });
+});
+
+describe("ONNX Runtime's optimized copy of the model", () => {
+  let dir: string;
+  const load = (modelPath: string) => Backbone.load(modelPath, { device: 'cpu', threads: 1, logger: recordingLogger() });
+  const features = async (backbone: Backbone) => backbone.run(new Float32Array(backbone.imageLength).map((_, i) => Math.sin(i)), 1);
+  const optimizedFiles = async (modelDir: string) => (await readdir(join(modelDir, OPTIMIZED_DIR)).catch(() => [] as string[])).sort();
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shoplens-optimized-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the first load keeps the optimized graph beside the model; the next load runs it, not the original', async () => {
+    const modelDir = join(dir, 'a');
+    const modelPath = join(modelDir, 'tiny.onnx');
+    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
+    const first = await load(modelPath);
+    const original = await features(first);
+    await first.close();
+    const files = await optimizedFiles(modelDir);
+    assert.equal(files.length, 1, `one optimized copy, no temporary files: ${files.join(', ')}`);
+    const cached = join(modelDir, OPTIMIZED_DIR, files[0]!);
+    assert.equal(cached, optimizedModelPath(modelPath, first.manifest.sha256));
+
+    const second = await load(modelPath);
+    assert.deepEqual(await features(second), original, 'same features from the optimized copy');
+    await second.close();
+
+    // Swap in the optimized graph of another seed: if loads really use the copy, the features change.
+    const otherDir = join(dir, 'b');
+    const otherPath = join(otherDir, 'tiny.onnx');
+    await writeGeneratedModel({ arch: 'tiny', seed: 4, out: otherPath });
+    const other = await load(otherPath);
+    const otherFeatures = await features(other);
+    await other.close();
+    await copyFile(join(otherDir, OPTIMIZED_DIR, (await optimizedFiles(otherDir))[0]!), cached);
+    const swapped = await load(modelPath);
+    assert.deepEqual(await features(swapped), otherFeatures);
+    await swapped.close();
+  });
+
+  test('a damaged copy is replaced, and the model still loads', async () => {
+    const modelDir = join(dir, 'c');
+    const modelPath = join(modelDir, 'tiny.onnx');
+    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
+    const first = await load(modelPath);
+    const original = await features(first);
+    await first.close();
+    const cached = join(modelDir, OPTIMIZED_DIR, (await optimizedFiles(modelDir))[0]!);
+    const good = await readFile(cached);
+    await writeFile(cached, 'not a model');
+    const second = await load(modelPath);
+    assert.deepEqual(await features(second), original);
+    await second.close();
+    assert.deepEqual(await readFile(cached), good, 'optimized again and kept');
+  });
+
+  test('a model that fails its hash check leaves no optimized copy behind', async () => {
+    const modelDir = join(dir, 'd');
+    const modelPath = join(modelDir, 'tiny.onnx');
+    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
+    await writeFile(modelPath, Buffer.concat([await readFile(modelPath), Buffer.from([0])]));
+    await assert.rejects(load(modelPath), ModelMismatchError);
+    assert.deepEqual(await optimizedFiles(modelDir), []);
+  });
+
+  test('when no copy can be written (the folder name is taken by a file), the model loads as before', async () => {
+    const modelDir = join(dir, 'e');
+    const modelPath = join(modelDir, 'tiny.onnx');
+    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
+    await writeFile(join(modelDir, OPTIMIZED_DIR), 'in the way');
+    const backbone = await load(modelPath);
+    assert.equal((await features(backbone)).length, backbone.dimension);
+    await backbone.close();
   });
 });
 
