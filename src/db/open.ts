@@ -9,7 +9,6 @@ import { OperationalError } from '../domain/errors.ts';
 import { acquireDataDirLock, DataDirAccessError, type DataDirLock } from './data-dir-lock.ts';
 import type { Database } from './database.ts';
 import { openPglite } from './engines/pglite.ts';
-import { openPostgres } from './engines/postgres.ts';
 import { migrate } from './migrate.ts';
 import { applyVectorIndexPolicy, type VectorIndexPolicy } from './vector-index.ts';
 
@@ -56,6 +55,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 async function openServer(url: string): Promise<Database> {
   try {
+    // The pg driver is loaded only when a server is configured; the embedded database never needs it.
+    const { openPostgres } = await import('./engines/postgres.ts');
     return await openPostgres({ url });
   } catch (error) {
     throw explainConnectFailure(error, url);

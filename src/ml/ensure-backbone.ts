@@ -5,7 +5,6 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { fetchPretrainedModel } from './model-fetch.ts';
 
 export const FALLBACK_SEED = 42;
 
@@ -25,6 +24,8 @@ export async function ensureBackbone(modelPath: string, logger: Logger, fetchImp
   const modelsDir = path.dirname(modelPath);
   try {
     logger.info({ modelPath }, 'model file missing: downloading the pretrained ResNet-50');
+    // Loaded only when the model is missing: fetching pulls in the ONNX protobuf schema.
+    const { fetchPretrainedModel } = await import('./model-fetch.ts');
     const result = await fetchPretrainedModel({ modelsDir, ...(fetchImpl ? { fetchImpl } : {}) });
     return { kind: 'downloaded', path: result.modelPath };
   } catch (error) {

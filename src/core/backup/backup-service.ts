@@ -15,7 +15,6 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tar from 'tar';
 import type { Database } from '../../db/database.ts';
 import { openPglite } from '../../db/engines/pglite.ts';
 import { listMigrations } from '../../db/migrate.ts';
@@ -98,6 +97,7 @@ export class BackupService {
       const archive = `${staging}.tar.gz`;
       // `follow` packs the photo and head directories the symlinks point to; half-written files
       // (`*.tmp`, renamed into place when complete) are left out.
+      const tar = await import('tar');
       await tar.create({ gzip: true, file: archive, cwd: staging, follow: true, portable: true, filter: (entry) => !entry.endsWith('.tmp') }, entries);
       await rename(archive, target);
       return { file: target, bytes: (await stat(target)).size, durationMs: performance.now() - started, ...counts };
@@ -166,6 +166,7 @@ async function assertNotInUse(databaseDir: string): Promise<void> {
 
 async function unpack(file: string, staging: string): Promise<BackupManifest> {
   try {
+    const tar = await import('tar');
     await tar.extract({ file, cwd: staging, strict: true, filter: (entry) => isSafeEntry(entry) });
   } catch (error) {
     throw new BackupError(`${file} is not a readable ShopLens backup (${(error as Error).message}).`, { cause: error });

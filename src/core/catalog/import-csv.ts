@@ -4,7 +4,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { ImportError, type ImportReport } from './import-report.ts';
 import type { PlannedProduct } from './import-plan.ts';
 import { validateProductInput } from './product-input.ts';
@@ -59,7 +58,7 @@ async function readRows(csvPath: string): Promise<ParsedRow[]> {
   try {
     // csv-parse's types do not model `info: true` records, hence the assertion below.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-    parsed = parse(text, {
+    parsed = (await import('csv-parse/sync')).parse(text, {
       bom: true,
       columns: (names: string[]) => {
         header = names.map((name) => name.trim().toLowerCase());
