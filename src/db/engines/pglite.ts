@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import type { Database, Queryable, QueryResult } from '../database.ts';
@@ -50,7 +51,22 @@ function serializeHexBytea(value: unknown): string {
  */
 const PGLITE_SETTINGS = ['shared_buffers = 32MB'];
 
+/**
+ * V8 compiles WebAssembly twice by default: quickly (Liftoff) to start, then optimised (TurboFan)
+ * in the background, keeping both. For PostgreSQL compiled to WebAssembly the second pass only
+ * costs: measured with a 1,000-product catalog, Liftoff alone used 60 MB less memory, opened the
+ * database 0.1 s sooner, read the search index's vectors in half the time (161 against 307 ms) and
+ * ran the per-answer queries as fast (p50 0.65 against 0.64 ms); only a full vector scan in SQL,
+ * which the in-memory index replaces, got slower (22 against 17 ms for 1,000 vectors). PGlite is
+ * the only WebAssembly in the process, so the flag affects nothing else; it must be set before
+ * the first database is opened.
+ */
+function compileWebAssemblyWithLiftoffOnly(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 export async function openPglite(options: { dataDir?: string; snapshot?: Blob | File }): Promise<PgliteDatabase> {
+  compileWebAssemblyWithLiftoffOnly();
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir ?? 'memory://', {
     extensions: { vector },
