@@ -67,6 +67,11 @@ export interface CropGeometry {
  */
 const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
 
+// libvips keeps the results of recent operations (up to 50 MB) in case the same image is processed
+// again. Every customer photo and catalog image here is processed once, so the cache only holds
+// memory; sharp's own documentation suggests turning it off for such workloads.
+sharp.cache(false);
+
 /**
  * Geometry of torchvision's `Resize(R)` + `CenterCrop(S)` with `R = round(S·256/224)`: the shorter
  * side becomes R, the longer side is scaled and truncated like torchvision's `int()`, and the
