@@ -13,6 +13,8 @@
 # Env knobs:
 #   SHOPLENS_APT_UPDATED=1   the caller already ran `apt-get update` in this run
 #   SETUP_POSTGRES_LOG=path  where apt/make output goes (default /tmp/setup-postgres.log)
+#   SHOPLENS_PG_SHARED_BUFFERS=size  the cluster's shared_buffers (default 2GB, room for the
+#                            HNSW index of 100,000 products; restarts a running cluster to apply)
 set -euo pipefail
 
 PG_MAJOR=15
@@ -156,8 +158,23 @@ if [[ -z "$(cluster_line)" ]]; then
   pg_createcluster "$PG_MAJOR" "$PG_CLUSTER" >>"$LOG" 2>&1
 fi
 
+# Buffer pool: pgvector's HNSW search reads a few thousand index pages per query; when the index
+# (~1 GB per 100,000 images) does not fit in shared_buffers every read is a copy from the OS cache,
+# which is slower (bench:index --engine postgres --size 100000; README "Scaling").
+CONF_FILE="/etc/postgresql/${PG_MAJOR}/${PG_CLUSTER}/conf.d/shoplens.conf"
+WANT_CONF="shared_buffers = '${SHOPLENS_PG_SHARED_BUFFERS:-2GB}'"
+conf_changed=0
+if [[ "$(cat "$CONF_FILE" 2>/dev/null)" != "$WANT_CONF" ]]; then
+  mkdir -p "$(dirname "$CONF_FILE")"
+  printf '%s\n' "$WANT_CONF" >"$CONF_FILE"
+  conf_changed=1
+fi
+
 status="$(cluster_line | awk '{print $4}')"
-if [[ "$status" == online* ]]; then
+if [[ "$status" == online* && "$conf_changed" == 1 ]]; then
+  log "restarting cluster ${PG_MAJOR}/${PG_CLUSTER} for ${WANT_CONF}"
+  pg_ctlcluster --skip-systemctl-redirect "$PG_MAJOR" "$PG_CLUSTER" restart >>"$LOG" 2>&1
+elif [[ "$status" == online* ]]; then
   log "cluster ${PG_MAJOR}/${PG_CLUSTER} already running"
 else
   log "starting cluster ${PG_MAJOR}/${PG_CLUSTER}"
