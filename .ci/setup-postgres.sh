@@ -158,9 +158,9 @@ if [[ -z "$(cluster_line)" ]]; then
   pg_createcluster "$PG_MAJOR" "$PG_CLUSTER" >>"$LOG" 2>&1
 fi
 
-# Buffer pool: pgvector's HNSW search reads a few thousand index pages per query; when the index
-# (~1 GB per 100,000 images) does not fit in shared_buffers every read is a copy from the OS cache,
-# which is slower (bench:index --engine postgres --size 100000; README "Scaling").
+# Buffer pool: pgvector's HNSW search reads ~1,600 index pages per top-10 at 100,000 products;
+# the index (~1 GB per 100,000 images) should fit in shared_buffers so they are all found there
+# (bench:index --engine postgres --size 100000; README "Database").
 CONF_FILE="/etc/postgresql/${PG_MAJOR}/${PG_CLUSTER}/conf.d/shoplens.conf"
 WANT_CONF="shared_buffers = '${SHOPLENS_PG_SHARED_BUFFERS:-2GB}'"
 conf_changed=0
