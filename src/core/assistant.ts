@@ -8,6 +8,7 @@ import type { Config } from '../config/index.ts';
 import type { DataDirLock } from '../db/data-dir-lock.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/open.ts';
+import { refreshPlannerStatistics } from '../db/planner-statistics.ts';
 import { CatalogStateRepository } from '../db/repositories/catalog-state.ts';
 import { CatalogVocabularyRepository } from '../db/repositories/catalog-vocabulary.ts';
 import { ImageRepository } from '../db/repositories/images.ts';
@@ -223,7 +224,12 @@ export class Assistant {
   private async importPlans(plans: Parameters<typeof executePlan>[0], report: ImportReport, options: ImportOptions): Promise<void> {
     const model = await this.model();
     await (await this.consistency()).assertConsistent();
-    await executePlan(plans, { catalog: this.catalog, model, report, ...options });
+    try {
+      await executePlan(plans, { catalog: this.catalog, model, report, ...options });
+    } finally {
+      // Even a stopped import may have added thousands of rows the planner does not know about.
+      await refreshPlannerStatistics(this.db);
+    }
   }
 
   /** Stops a chat-started training, then releases the model and the database. Safe to call twice. */

@@ -10,6 +10,7 @@ import { acquireDataDirLock, DataDirAccessError, type DataDirLock } from './data
 import type { Database } from './database.ts';
 import { openPglite } from './engines/pglite.ts';
 import { migrate } from './migrate.ts';
+import { refreshPlannerStatistics } from './planner-statistics.ts';
 import { applyVectorIndexPolicy, type VectorIndexPolicy } from './vector-index.ts';
 
 export interface OpenDatabaseOptions {
@@ -45,6 +46,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   try {
     await migrate(db);
     await applyVectorIndexPolicy(db, options.vectorIndex ?? 'auto');
+    await refreshPlannerStatistics(db);
   } catch (error) {
     const explained = await explainSetupFailure(error, db);
     await db.close();

@@ -3,6 +3,7 @@
  * our stored copies, so the owner's original import folders are not needed.
  */
 import type { Database } from '../../db/database.ts';
+import { refreshPlannerStatistics } from '../../db/planner-statistics.ts';
 import { ImageRepository } from '../../db/repositories/images.ts';
 import type { EmbeddingModel } from '../ports.ts';
 import type { ImageStore } from './image-store.ts';
@@ -50,7 +51,11 @@ export class ReindexService {
       await repository.updateEmbedding(image.id, model.modelId, outcome.image.embedding);
       report.reembedded += 1;
     }
-    if (report.reembedded > 0) this.deps.onChanged?.();
+    if (report.reembedded > 0) {
+      // Every image's model_id changed: the planner's picture of that column is now wrong.
+      await refreshPlannerStatistics(this.deps.db);
+      this.deps.onChanged?.();
+    }
     return report;
   }
 }
