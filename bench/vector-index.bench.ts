@@ -8,7 +8,9 @@
  * SIMD exact scan, and USearch's HNSW graph — and the chosen design (src/core/search/in-memory-index:
  * int8 rows scanned by USearch, the best candidates re-ranked exactly on their half-float
  * embeddings, all in a worker thread; the database supplies the hits' rows) is measured end to end,
- * with the longest event-loop stall seen during its searches (perf_hooks.monitorEventLoopDelay).
+ * with the longest event-loop stall seen during its searches (perf_hooks.monitorEventLoopDelay),
+ * in two passes over the queries: the first right after opening (cold database pages), the
+ * second as a running shop sees it; the ≤ 10 ms target is checked on the second.
  *
  * PostgreSQL (`--engine postgres`, URL from BENCH_DATABASE_URL or TEST_DATABASE_URL, a throw-away
  * schema): exact scan, then HNSW build time and size, then top-10 latency and recall@10 for each
@@ -32,6 +34,7 @@ import type { Database } from '../src/db/database.ts';
 import { openPglite } from '../src/db/engines/pglite.ts';
 import { openPostgres } from '../src/db/engines/postgres.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { refreshPlannerStatistics } from '../src/db/planner-statistics.ts';
 import { EmbeddingFeedRepository } from '../src/db/repositories/embedding-feed.ts';
 import { ImageRepository } from '../src/db/repositories/images.ts';
 import { applyVectorIndexPolicy, HNSW_BUILD } from '../src/db/vector-index.ts';
@@ -157,11 +160,15 @@ async function embeddedCatalog(size: number): Promise<{ db: Database; catalog: S
   const complete = path.join(dataDir, '.complete');
   const db = await openPglite(keep ? { dataDir } : {});
   await migrate(db);
-  if (keep && existsSync(complete)) return { db, catalog: await describeSyntheticCatalog(db, { products: size, queries: queryCount }) };
+  if (keep && existsSync(complete)) {
+    await refreshPlannerStatistics(db); // as openDatabase does when the assistant starts
+    return { db, catalog: await describeSyntheticCatalog(db, { products: size, queries: queryCount }) };
+  }
   const catalog = await fillSyntheticCatalog(db, {
     products: size, modelId: MODEL, queries: queryCount,
     onProgress: (done) => { if (done % 20_000 === 0) console.log(`  … ${done} products written`); },
   });
+  await refreshPlannerStatistics(db); // as an import does when it finishes
   if (keep) await writeFile(complete, '');
   return { db, catalog };
 }
@@ -177,8 +184,21 @@ async function embedded(size: number): Promise<void> {
   const baselineQueries = catalog.queries.slice(0, size >= 50_000 ? 3 : size >= 5_000 ? 10 : queryCount);
   const baseline = await timed(baselineQueries, async (query) => toAnswer(await images.nearest({ near: { embedding: query }, modelId: MODEL, limit: TOP })));
 
+  // The chosen design, end to end (revision check, worker scan, exact re-rank, the hits' rows from
+  // the database), measured before the alternatives below fill this process with gigabytes of
+  // vectors the app never holds. Two passes: the first after opening reads cold database pages.
+  const openStarted = performance.now();
+  const index = await EmbeddingIndex.open({ db, modelId: MODEL, dimension: DIM });
+  const loadMs = performance.now() - openStarted;
+  const searchChosen = async (query: Float32Array) => toAnswer(await nearestThroughIndex(index, images, { near: { embedding: query }, modelId: MODEL, limit: TOP }));
+  const chosenCold = await timed(catalog.queries, searchChosen);
+  const chosen = await timed(catalog.queries, searchChosen);
+  const stats = await index.stats();
+  await index.close();
+
   // Ground truth and the alternative designs, on the very vectors the database holds.
   const vectors = await loadVectors(db);
+  await db.close();
   const norms = rowNorms(vectors.floats, vectors.count);
   // Queries are rounded to half precision first, as the database stores and compares them.
   const jsRun = await timed(catalog.queries, (query) => collapse(topRowsByScore(jsScan(vectors.floats, norms, vectors.count, halvesToFloats(toHalves(query)))), vectors.productIds, vectors.searchable));
@@ -207,14 +227,6 @@ async function embedded(size: number): Promise<void> {
     }
   });
 
-  // The chosen design, end to end: revision check, worker scan, exact re-rank in SQL.
-  const openStarted = performance.now();
-  const index = await EmbeddingIndex.open({ db, modelId: MODEL, dimension: DIM });
-  const loadMs = performance.now() - openStarted;
-  const chosen = await timed(catalog.queries, async (query) => toAnswer(await nearestThroughIndex(index, images, { near: { embedding: query }, modelId: MODEL, limit: TOP })));
-  const stats = await index.stats();
-  await index.close();
-  await db.close();
 
   const label = `${size >= 1000 ? `${size / 1000}k` : size} products`;
   const rows: Array<[string, string, string, string, string]> = [
@@ -227,7 +239,7 @@ async function embedded(size: number): Promise<void> {
   ];
   console.log(`${'design'.padEnd(64)} ${'p50'.padStart(10)} ${'vs base'.padStart(9)} ${'recall@10'.padStart(13)}  memory / event loop`);
   for (const [name, p50, ratio, rec, extra] of rows) console.log(`${name.padEnd(64)} ${p50.padStart(10)} ${ratio.padStart(9)} ${rec.padStart(13)}  ${extra}`);
-  console.log(`chosen: p95 ${ms(chosen.p95)}, index load ${ms(loadMs)}, ${(stats.bytes / 1e6).toFixed(1)} MB for ${stats.images} images; longest event-loop stall during its searches ${ms(chosen.maxStallMs)} (baseline's ${ms(baseline.maxStallMs)})`);
+  console.log(`chosen: p95 ${ms(chosen.p95)}, index load ${ms(loadMs)}, ${(stats.bytes / 1e6).toFixed(1)} MB for ${stats.images} images; longest event-loop stall during its searches ${ms(chosen.maxStallMs)} (first pass after opening: p50 ${ms(chosenCold.p50)}, stall ${ms(chosenCold.maxStallMs)}; baseline's ${ms(baseline.maxStallMs)})`);
 
   const target = size === 10_000 ? 5 : size === 100_000 ? 50 : undefined;
   const chosenRecall = recall(truth, chosen.answers);
@@ -237,7 +249,7 @@ async function embedded(size: number): Promise<void> {
   });
   reportFigure({ bench: BENCH, name: `embedded, ${label}: recall@10 vs exact`, value: chosenRecall.toFixed(3), target: '≥ 0.98', met: chosenRecall >= 0.98 });
   reportFigure({
-    bench: BENCH, name: `embedded, ${label}: longest event-loop stall during searches`, value: ms(chosen.maxStallMs),
+    bench: BENCH, name: `embedded, ${label}: longest event-loop stall during searches`, value: `${ms(chosen.maxStallMs)} (first pass after opening ${ms(chosenCold.maxStallMs)})`,
     baseline: `${ms(baseline.maxStallMs)} PGlite exact scan`, target: '≤ 10 ms', met: chosen.maxStallMs <= 10,
   });
 }
