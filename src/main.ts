@@ -1,8 +1,9 @@
 /**
  * `npm start`: the assistant as a long-running service. Reads the configuration, makes sure a
  * backbone is available and starts loading it in its worker thread at once, then imports and runs
- * the rest (src/run-assistant.ts): opening the backbone (~2.5 s on 2 cores) and loading the
- * database, web server and channel modules (~1.3 s) overlap instead of adding up.
+ * the rest (src/run-assistant.ts): opening the backbone (~1.2 s alone on 2 cores, ~2 s while the
+ * rest starts beside it) and loading the database, web server and channel modules (~1 s) overlap
+ * instead of adding up.
  */
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { createLogger } from './core/logger.ts';
