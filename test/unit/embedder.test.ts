@@ -277,6 +277,22 @@ describe("ONNX Runtime's optimized copy of the model", () => {
   const load = (modelPath: string) => Backbone.load(modelPath, { device: 'cpu', threads: 1, logger: recordingLogger() });
   const features = async (backbone: Backbone) => backbone.run(new Float32Array(backbone.imageLength).map((_, i) => Math.sin(i)), 1);
   const optimizedFiles = async (modelDir: string) => (await readdir(join(modelDir, OPTIMIZED_DIR)).catch(() => [] as string[])).sort();
+  /** A tiny generated model alone in `<dir>/<name>/`. */
+  const freshModel = async (name: string, seed = 3) => {
+    const modelDir = join(dir, name);
+    const modelPath = join(modelDir, 'tiny.onnx');
+    await writeGeneratedModel({ arch: 'tiny', seed, out: modelPath });
+    return { modelDir, modelPath };
+  };
+  /** Loads, runs and closes once; the features of one fixed input. */
+  const featuresOnce = async (modelPath: string) => {
+    const backbone = await load(modelPath);
+    try {
+      return await features(backbone);
+    } finally {
+      await backbone.close();
+    }
+  };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shoplens-optimized-'));
@@ -286,67 +302,43 @@ describe("ONNX Runtime's optimized copy of the model", () => {
   });
 
   test('the first load keeps the optimized graph beside the model; the next load runs it, not the original', async () => {
-    const modelDir = join(dir, 'a');
-    const modelPath = join(modelDir, 'tiny.onnx');
-    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
-    const first = await load(modelPath);
-    const original = await features(first);
-    await first.close();
+    const { modelDir, modelPath } = await freshModel('a');
+    const original = await featuresOnce(modelPath);
     const files = await optimizedFiles(modelDir);
     assert.equal(files.length, 1, `one optimized copy, no temporary files: ${files.join(', ')}`);
     const cached = join(modelDir, OPTIMIZED_DIR, files[0]!);
-    assert.equal(cached, optimizedModelPath(modelPath, first.manifest.sha256));
-
-    const second = await load(modelPath);
-    assert.deepEqual(await features(second), original, 'same features from the optimized copy');
-    await second.close();
+    const manifest = JSON.parse(await readFile(manifestPathFor(modelPath), 'utf8')) as { sha256: string };
+    assert.equal(cached, optimizedModelPath(modelPath, manifest.sha256));
+    assert.deepEqual(await featuresOnce(modelPath), original, 'same features from the optimized copy');
 
     // Swap in the optimized graph of another seed: if loads really use the copy, the features change.
-    const otherDir = join(dir, 'b');
-    const otherPath = join(otherDir, 'tiny.onnx');
-    await writeGeneratedModel({ arch: 'tiny', seed: 4, out: otherPath });
-    const other = await load(otherPath);
-    const otherFeatures = await features(other);
-    await other.close();
-    await copyFile(join(otherDir, OPTIMIZED_DIR, (await optimizedFiles(otherDir))[0]!), cached);
-    const swapped = await load(modelPath);
-    assert.deepEqual(await features(swapped), otherFeatures);
-    await swapped.close();
+    const other = await freshModel('b', 4);
+    const otherFeatures = await featuresOnce(other.modelPath);
+    await copyFile(join(other.modelDir, OPTIMIZED_DIR, (await optimizedFiles(other.modelDir))[0]!), cached);
+    assert.deepEqual(await featuresOnce(modelPath), otherFeatures);
   });
 
   test('a damaged copy is replaced, and the model still loads', async () => {
-    const modelDir = join(dir, 'c');
-    const modelPath = join(modelDir, 'tiny.onnx');
-    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
-    const first = await load(modelPath);
-    const original = await features(first);
-    await first.close();
+    const { modelDir, modelPath } = await freshModel('c');
+    const original = await featuresOnce(modelPath);
     const cached = join(modelDir, OPTIMIZED_DIR, (await optimizedFiles(modelDir))[0]!);
     const good = await readFile(cached);
     await writeFile(cached, 'not a model');
-    const second = await load(modelPath);
-    assert.deepEqual(await features(second), original);
-    await second.close();
+    assert.deepEqual(await featuresOnce(modelPath), original);
     assert.deepEqual(await readFile(cached), good, 'optimized again and kept');
   });
 
   test('a model that fails its hash check leaves no optimized copy behind', async () => {
-    const modelDir = join(dir, 'd');
-    const modelPath = join(modelDir, 'tiny.onnx');
-    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
+    const { modelDir, modelPath } = await freshModel('d');
     await writeFile(modelPath, Buffer.concat([await readFile(modelPath), Buffer.from([0])]));
     await assert.rejects(load(modelPath), ModelMismatchError);
     assert.deepEqual(await optimizedFiles(modelDir), []);
   });
 
   test('when no copy can be written (the folder name is taken by a file), the model loads as before', async () => {
-    const modelDir = join(dir, 'e');
-    const modelPath = join(modelDir, 'tiny.onnx');
-    await writeGeneratedModel({ arch: 'tiny', seed: 3, out: modelPath });
+    const { modelDir, modelPath } = await freshModel('e');
     await writeFile(join(modelDir, OPTIMIZED_DIR), 'in the way');
-    const backbone = await load(modelPath);
-    assert.equal((await features(backbone)).length, backbone.dimension);
-    await backbone.close();
+    assert.equal((await featuresOnce(modelPath)).length, 2048);
   });
 });
 
