@@ -228,7 +228,8 @@ export class Assistant {
       await executePlan(plans, { catalog: this.catalog, model, report, ...options });
     } finally {
       // Even a stopped import may have added thousands of rows the planner does not know about.
-      await refreshPlannerStatistics(this.db);
+      // Statistics only speed queries up: failing to refresh them must not replace the import's outcome.
+      await refreshPlannerStatistics(this.db).catch(() => undefined);
     }
   }
 

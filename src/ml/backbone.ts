@@ -15,7 +15,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { openWithFallback, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
 import { ModelMismatchError, OperationalError } from '../domain/errors.ts';
 import { modelIdOf, readManifest, type ModelManifest } from './manifest.ts';
-import { discardOptimizedModel, hasOptimizedModel, optimizedModelPath, prepareOptimizedModelWrite } from './optimized-model.ts';
+import { discardOptimizedModel, hasOptimizedModel, optimizedModelPath, prepareOptimizedModelWrite, type OptimizedModelWrite } from './optimized-model.ts';
 
 /** How to get a model, worded for the person who just hit a missing or stale file. */
 export function modelFixHint(modelPath: string): string {
@@ -178,7 +178,7 @@ function isCpuOnly(options: InferenceSession.SessionOptions): boolean {
  * beside the model, to be kept once the caller has verified the model file.
  */
 class CpuSessionOpener {
-  private written: Awaited<ReturnType<typeof prepareOptimizedModelWrite>> | undefined;
+  private written: OptimizedModelWrite | undefined;
 
   constructor(
     private readonly host: WorkerSession,
@@ -193,7 +193,7 @@ class CpuSessionOpener {
         return await this.host.open(cachePath, { ...options, graphOptimizationLevel: 'disabled' });
       } catch {
         // Damaged or made by something else: optimize again below and replace it.
-        await discardOptimizedModel(cachePath).catch(() => undefined);
+        await discardOptimizedModel(cachePath);
       }
     }
     const write = await prepareOptimizedModelWrite(cachePath).catch(() => undefined);
@@ -205,7 +205,7 @@ class CpuSessionOpener {
       return description;
     } catch {
       // Most likely the copy could not be written (read-only folder); the plain open reports real model errors.
-      await write.discard().catch(() => undefined);
+      await write.discard();
       return this.host.open(this.modelPath, options);
     }
   }
@@ -214,13 +214,13 @@ class CpuSessionOpener {
   async keepOptimizedCopy(): Promise<void> {
     const write = this.written;
     this.written = undefined;
-    if (write) await write.commit().catch(() => write.discard().catch(() => undefined));
+    await write?.commit();
   }
 
   async dropOptimizedCopy(): Promise<void> {
     const write = this.written;
     this.written = undefined;
-    if (write) await write.discard().catch(() => undefined);
+    await write?.discard();
   }
 }
 

@@ -38,23 +38,34 @@ export async function hasOptimizedModel(cachePath: string): Promise<boolean> {
   }
 }
 
-/**
- * A temporary path for ONNX Runtime to write the optimized graph to, in the cache folder (created
- * here); `commit` moves it into place atomically, `discard` removes it.
- */
-export async function prepareOptimizedModelWrite(cachePath: string): Promise<{ tempPath: string; commit(): Promise<void>; discard(): Promise<void> }> {
-  await mkdir(path.dirname(cachePath), { recursive: true });
-  const tempPath = `${cachePath}.${process.pid}.tmp`;
-  return {
-    tempPath,
-    commit: () => rename(tempPath, cachePath),
-    discard: () => rm(tempPath, { force: true }),
-  };
+/** A temporary file ONNX Runtime writes the optimized graph to, before it is known to be wanted. */
+export interface OptimizedModelWrite {
+  readonly tempPath: string;
+  /** Moves it into place atomically; if that fails it is removed (only a slower next start). Never rejects. */
+  commit(): Promise<void>;
+  /** Removes it. Never rejects. */
+  discard(): Promise<void>;
 }
 
-/** Removes a cached copy that could not be loaded, so the next start makes a fresh one. */
-export async function discardOptimizedModel(cachePath: string): Promise<void> {
-  await rm(cachePath, { force: true });
+/**
+ * A temporary path in the cache folder (created here).
+ * @throws when the folder cannot be created (read-only, or its name taken by a file).
+ */
+export async function prepareOptimizedModelWrite(cachePath: string): Promise<OptimizedModelWrite> {
+  await mkdir(path.dirname(cachePath), { recursive: true });
+  const tempPath = `${cachePath}.${process.pid}.tmp`;
+  const discard = () => removeQuietly(tempPath);
+  return { tempPath, discard, commit: () => rename(tempPath, cachePath).catch(discard) };
+}
+
+/** Removes a cached copy that could not be loaded, so the next start makes a fresh one. Never rejects. */
+export function discardOptimizedModel(cachePath: string): Promise<void> {
+  return removeQuietly(cachePath);
+}
+
+/** The cache is an optimisation: failing to tidy it up must not fail a model load. */
+async function removeQuietly(file: string): Promise<void> {
+  await rm(file, { force: true }).catch(() => undefined);
 }
 
 let cachedKey: string | undefined;

@@ -15,11 +15,15 @@ import pThrottle from 'p-throttle';
 /** Runs `task` when the throttle allows it; resolves like `task`. */
 type Gate = <T>(task: () => Promise<T>) => Promise<T>;
 
-interface ChatGate {
+/** A gate and how many calls wait in it. */
+interface Throttle {
   readonly gate: Gate;
+  readonly queued: () => number;
+}
+
+interface ChatGate extends Throttle {
   /** When the chat last sent, in ms since the epoch; idle gates are dropped. */
   lastUsed: number;
-  readonly queued: () => number;
 }
 
 /** A private chat may burst this many messages (an answer is an album plus a message of buttons)… */
@@ -58,7 +62,8 @@ export class OutgoingThrottle {
     this.sweep(now);
     let chat = this.chats.get(chatId);
     if (chat === undefined) {
-      chat = chatId.startsWith('-') ? groupGate() : { ...gate({ limit: PRIVATE_BURST, interval: PRIVATE_WINDOW_MS, strict: true }), lastUsed: now };
+      const throttle = chatId.startsWith('-') ? groupGate() : gate({ limit: PRIVATE_BURST, interval: PRIVATE_WINDOW_MS, strict: true });
+      chat = { ...throttle, lastUsed: now };
       this.chats.set(chatId, chat);
     }
     chat.lastUsed = now;
@@ -75,18 +80,17 @@ export class OutgoingThrottle {
   }
 }
 
-function gate(options: { limit: number; interval: number; strict?: boolean }): { gate: Gate; queued: () => number } {
+function gate(options: { limit: number; interval: number; strict?: boolean }): Throttle {
   const throttled = pThrottle(options)((task: () => Promise<unknown>) => task());
   return { gate: throttled as Gate, queued: () => throttled.queueSize };
 }
 
 /** One a second and 20 a minute: the second gate is entered only after the first let the call through. */
-function groupGate(): ChatGate {
+function groupGate(): Throttle {
   const perSecond = gate({ limit: 1, interval: 1_000, strict: true });
   const perMinute = gate({ limit: GROUP_PER_MINUTE, interval: 60_000, strict: true });
   return {
     gate: (task) => perMinute.gate(() => perSecond.gate(task)),
-    lastUsed: Date.now(),
     queued: () => perSecond.queued() + perMinute.queued(),
   };
 }

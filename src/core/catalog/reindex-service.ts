@@ -52,8 +52,9 @@ export class ReindexService {
       report.reembedded += 1;
     }
     if (report.reembedded > 0) {
-      // Every image's model_id changed: the planner's picture of that column is now wrong.
-      await refreshPlannerStatistics(this.deps.db);
+      // Every image's model_id changed: the planner's picture of that column is now wrong. Only an
+      // optimisation, so a failure must not cost the report or the index update below.
+      await refreshPlannerStatistics(this.deps.db).catch(() => undefined);
       this.deps.onChanged?.();
     }
     return report;

@@ -62,8 +62,12 @@ const PGLITE_SETTINGS = ['shared_buffers = 16MB'];
  * the only WebAssembly in the process, so the flag affects nothing else; it must be set before
  * the first database is opened.
  */
+let liftoffOnly = false;
+
 function compileWebAssemblyWithLiftoffOnly(): void {
+  if (liftoffOnly) return;
   setFlagsFromString('--liftoff-only');
+  liftoffOnly = true;
 }
 
 export async function openPglite(options: { dataDir?: string; snapshot?: Blob | File }): Promise<PgliteDatabase> {
