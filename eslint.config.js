@@ -38,7 +38,7 @@ function layeringRules() {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'models/', 'coverage/', '**/*.d.ts', '.scratch/', 'test-artifacts/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'models/', 'coverage/', '**/*.d.ts', '.scratch/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -55,6 +55,8 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // Plain-JavaScript entry points that run before any TypeScript is loaded (`npm start`, `npx shoplens`).
+  { files: ['scripts/**/*.js', 'bin/**/*.js'], languageOptions: { globals: globals.node } },
   // The web pages' modules run in the browser, served as they are (no bundler).
   { files: ['src/web/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
   // Layering: only src/db talks to database drivers, only src/ml to ONNX Runtime, only src/bot to grammY,

@@ -3,7 +3,7 @@
  * raw ONNX Runtime on the same model in the same run.
  *
  * Simulated customers send photos through the fake Bot API (loopback) to the assistant started as
- * `npm start` starts it (its own process, `node --import tsx src/main.ts`), which long-polls the
+ * `npm start` starts it (its own process, `node scripts/start.js`), which long-polls the
  * fake, downloads the photo, embeds it with a generated ResNet-50 (same compute as the pretrained
  * one, no download) and searches a 1,000-product catalog on the embedded database with default
  * settings. The catalog is stored before the assistant starts. Latency runs from the update
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const photos = await basePhotos();
   const provider = await seedCatalog(config, photos);
   console.log(`settings: ML_DEVICE ${config.model.device} → execution provider ${provider}, ML_THREADS ${config.model.threads} (0 = one per core, ${os.availableParallelism()} here), ML_BATCH_SIZE ${config.model.batchSize}, SEARCH_INDEX ${config.search.index}, TELEGRAM_MESSAGES_PER_SECOND ${config.telegram.messagesPerSecond} (default 30 caps Telegram answers at 15/s)`);
-  const assistant = start(['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, ...env } });
+  const assistant = start(['scripts/start.js'], { env: { ...process.env, ...env } });
   let rounds: { one: RoundResult; ten: RoundResult };
   let peakRssMb: number;
   try {

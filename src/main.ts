@@ -43,7 +43,7 @@ class PhaseTimer {
     }
   }
 
-  /** Milliseconds per phase, plus `total` since the process started (including Node and tsx). */
+  /** Milliseconds per phase, plus `total` since the process started (including Node, and the compile when src/ changed since the last start). */
   summary(): Record<string, number> {
     return { ...this.phases, total: Math.round(performance.now()), sinceMain: Math.round(performance.now() - this.started) };
   }

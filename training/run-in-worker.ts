@@ -3,6 +3,7 @@
  * head trains, and so a run can be stopped at once (the thread is terminated).
  */
 import { Worker } from 'node:worker_threads';
+import { workerEntrySource } from '../src/project-layout.ts';
 import type { TrainingJob, TrainingOutput } from './pipeline.ts';
 import type { EpochMetrics } from './softmax.ts';
 
@@ -14,11 +15,7 @@ export class TrainingAbortedError extends Error {
   }
 }
 
-/**
- * Node 20 cannot start a worker from a `.ts` file even with `--import tsx` (the entry's format is
- * checked first), so the worker starts from this ES module source, registers tsx, then imports.
- */
-const BOOTSTRAP = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`;
+const BOOTSTRAP = workerEntrySource(import.meta.url, 'worker');
 
 type WorkerMessage =
   | { type: 'epoch'; metrics: EpochMetrics }
@@ -26,7 +23,7 @@ type WorkerMessage =
   | { type: 'error'; message: string };
 
 /**
- * Trains in a fresh worker thread (TypeScript loaded through tsx), forwarding epochs to
+ * Trains in a fresh worker thread, forwarding epochs to
  * `onEpoch`. Typed arrays are copied into the worker (structured clone).
  * @throws {TrainingAbortedError} when `signal` aborts; the worker is terminated.
  */

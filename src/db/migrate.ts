@@ -7,10 +7,10 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../project-layout.ts';
 import type { Database } from './database.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations/');
 
 /** An arbitrary constant that serialises concurrent migrators on one PostgreSQL server. */
 const MIGRATION_LOCK_KEY = 727_001;

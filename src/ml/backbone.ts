@@ -317,8 +317,8 @@ interface WorkerReply {
  * to overlap with inference, so the session lives here. The worker also schedules: customers'
  * photos (interactive) go before catalog batches (bulk), and those that arrived while the network
  * was busy are run as one batch — micro-batching without a timer, so a lone photo never waits.
- * Plain CommonJS evaluated from a string, because the app runs TypeScript through tsx and a
- * worker file would need the loader too.
+ * Plain CommonJS evaluated from a string, so the same worker runs unchanged whether the app runs
+ * compiled (`npm start`) or as TypeScript through tsx (CLI, tests), and never needs a loader.
  */
 const WORKER_SOURCE = String.raw`
 'use strict';
@@ -436,7 +436,7 @@ class WorkerSession {
   /** @param maxBatch most images one merged interactive run may hold. */
   static start(maxBatch: number): WorkerSession {
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-    // execArgv [] keeps the parent's loader flags (tsx) out of a worker that needs none.
+    // execArgv [] keeps a parent's loader flags (tsx under the CLI and tests) out of a worker that needs none.
     return new WorkerSession(new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, maxBatch }, execArgv: [] }));
   }
 

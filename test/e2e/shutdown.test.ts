@@ -38,7 +38,7 @@ describe('bounded shutdown of npm start', () => {
   });
 
   it('is ready although Telegram hangs, and exits 0 within the bound on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    const child = spawn(process.execPath, [path.join(ROOT, 'scripts/start.js')], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, DATA_DIR: path.join(work, 'data'), MODEL_PATH: path.join(work, 'tiny.onnx'), LOG_LEVEL: 'info',

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,9 +13,9 @@ import { writeGeneratedModel } from '../../src/ml/model-generator/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Runs `src/main.ts` with `env` until it logs readiness; `log()` is everything it wrote so far. */
+/** Runs `npm start`'s command with `env` until it logs readiness; `log()` is everything it wrote so far. */
 async function startApp(env: Record<string, string>): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/start.js')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,6 +36,16 @@ async function startApp(env: Record<string, string>): Promise<{ child: ChildProc
     });
   });
   return { child, log: () => log };
+}
+
+/** `node scripts/start.js --compile-only`; fails the test unless it exits 0. */
+async function compileOnly(): Promise<{ stderr: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/start.js'), '--compile-only'], { cwd: ROOT, env: { PATH: process.env.PATH }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, stderr);
+  return { stderr };
 }
 
 /** SIGTERM, then the exit code. */
@@ -88,8 +98,21 @@ describe('npm start', () => {
     assert.equal(await stopApp(app.child), 0);
   });
 
+  it('compiles src/ into dist/ again after a source changed, and not when nothing did', async () => {
+    const stamp = path.join(ROOT, 'dist', '.built');
+    await compileOnly(); // whatever state dist/ was in, it is current now
+    assert.doesNotMatch((await compileOnly()).stderr, /Compiling/, 'an unchanged source is not compiled again');
+    // As if a file under src/ was saved after the last build.
+    const past = new Date('2000-01-01T00:00:00Z');
+    await utimes(stamp, past, past);
+    const again = await compileOnly();
+    assert.match(again.stderr, /Compiling ShopLens into dist\//);
+    assert.ok((await stat(stamp)).mtimeMs > past.getTime(), 'the build is recorded');
+    assert.doesNotMatch((await compileOnly()).stderr, /Compiling/);
+  });
+
   it('lists every bad variable at once and exits 2', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    const child = spawn(process.execPath, [path.join(ROOT, 'scripts/start.js')], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, ML_DEVICE: 'tpu', SEARCH_TOP_K: 'many' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,12 +4,14 @@
  * (one 13 kB ES module from `node_modules`, no bundler) at `/vendor/preact-htm.js`.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
+import { PROJECT_ROOT } from '../../project-layout.ts';
 
 /** Where the pages' files live. */
-export const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+export const PUBLIC_DIR = join(PROJECT_ROOT, 'src/web/public/');
 const PREACT_HTM = fileURLToPath(import.meta.resolve('htm/preact/standalone'));
 
 /** Pages change with the app's version, so browsers revalidate them (ETag) instead of caching blindly. */

@@ -8,17 +8,14 @@
 import { Worker } from 'node:worker_threads';
 import type { Database } from '../../../db/database.ts';
 import { EmbeddingFeedRepository, type CatalogChanges } from '../../../db/repositories/embedding-feed.ts';
+import { workerEntrySource } from '../../../project-layout.ts';
 import type { IndexReply, IndexRequest, IndexStats, IndexWorkerData } from './protocol.ts';
 import type { CandidateFilter, Candidates } from './vector-store.ts';
 
 /** Image embeddings fetched per query while loading: ≈2 MB of halfvecs, a few ms of database time. */
 const LOAD_CHUNK = 500;
 
-/**
- * Node 20 cannot start a worker from a `.ts` file even under `--import tsx`, so the worker starts
- * from this module source, registers tsx, then imports the real entry (as training/run-in-worker.ts does).
- */
-const BOOTSTRAP = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`;
+const BOOTSTRAP = workerEntrySource(import.meta.url, 'worker');
 
 export interface EmbeddingIndexOptions {
   readonly db: Database;
