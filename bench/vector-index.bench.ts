@@ -9,8 +9,9 @@
  * int8 rows scanned by USearch, the best candidates re-ranked exactly on their half-float
  * embeddings, all in a worker thread; the database supplies the hits' rows) is measured end to end,
  * with the longest event-loop stall seen during its searches (perf_hooks.monitorEventLoopDelay),
- * in two passes over the queries: the first right after opening (cold database pages), the
- * second as a running shop sees it; the ≤ 10 ms target is checked on the second.
+ * in two passes over the queries: the first right after opening the index as `npm start` does
+ * (load, then one warm-up search), the second as a running shop sees it; the ≤ 10 ms target is
+ * checked on both.
  *
  * PostgreSQL (`--engine postgres`, URL from BENCH_DATABASE_URL or TEST_DATABASE_URL, a throw-away
  * schema): exact scan, then HNSW build time and size, then top-10 latency and recall@10 for each
@@ -27,7 +28,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type * as Usearch from 'usearch';
 import { EmbeddingIndex } from '../src/core/search/in-memory-index/embedding-index.ts';
-import { nearestThroughIndex } from '../src/core/search/in-memory-index/nearest.ts';
+import { nearestThroughIndex, warmUpNearest } from '../src/core/search/in-memory-index/nearest.ts';
 import { halvesToFloats, toHalves } from '../src/core/search/in-memory-index/quantize.ts';
 import { VectorStore } from '../src/core/search/in-memory-index/vector-store.ts';
 import type { Database } from '../src/db/database.ts';
@@ -186,10 +187,14 @@ async function embedded(size: number): Promise<void> {
 
   // The chosen design, end to end (revision check, worker scan, exact re-rank, the hits' rows from
   // the database), measured before the alternatives below fill this process with gigabytes of
-  // vectors the app never holds. Two passes: the first after opening reads cold database pages.
+  // vectors the app never holds. Opened as `npm start` opens it: loaded, then one warm-up search
+  // (SearchService.warmUp). Two passes: the first right after that still reads cold database pages.
   const openStarted = performance.now();
   const index = await EmbeddingIndex.open({ db, modelId: MODEL, dimension: DIM });
   const loadMs = performance.now() - openStarted;
+  const warmUpStarted = performance.now();
+  await warmUpNearest(index, images, MODEL, DIM);
+  const warmUpMs = performance.now() - warmUpStarted;
   const searchChosen = async (query: Float32Array) => toAnswer(await nearestThroughIndex(index, images, { near: { embedding: query }, modelId: MODEL, limit: TOP }));
   const chosenCold = await timed(catalog.queries, searchChosen);
   const chosen = await timed(catalog.queries, searchChosen);
@@ -239,7 +244,7 @@ async function embedded(size: number): Promise<void> {
   ];
   console.log(`${'design'.padEnd(64)} ${'p50'.padStart(10)} ${'vs base'.padStart(9)} ${'recall@10'.padStart(13)}  memory / event loop`);
   for (const [name, p50, ratio, rec, extra] of rows) console.log(`${name.padEnd(64)} ${p50.padStart(10)} ${ratio.padStart(9)} ${rec.padStart(13)}  ${extra}`);
-  console.log(`chosen: p95 ${ms(chosen.p95)}, index load ${ms(loadMs)}, ${(stats.bytes / 1e6).toFixed(1)} MB for ${stats.images} images; longest event-loop stall during its searches ${ms(chosen.maxStallMs)} (first pass after opening: p50 ${ms(chosenCold.p50)}, stall ${ms(chosenCold.maxStallMs)}; baseline's ${ms(baseline.maxStallMs)})`);
+  console.log(`chosen: p95 ${ms(chosen.p95)}, index load ${ms(loadMs)} + warm-up search ${ms(warmUpMs)}, ${(stats.bytes / 1e6).toFixed(1)} MB for ${stats.images} images; longest event-loop stall during its searches ${ms(chosen.maxStallMs)} (first pass after opening and the warm-up: p50 ${ms(chosenCold.p50)}, stall ${ms(chosenCold.maxStallMs)}; baseline's ${ms(baseline.maxStallMs)})`);
 
   const target = size === 10_000 ? 5 : size === 100_000 ? 50 : undefined;
   const chosenRecall = recall(truth, chosen.answers);
@@ -249,8 +254,8 @@ async function embedded(size: number): Promise<void> {
   });
   reportFigure({ bench: BENCH, name: `embedded, ${label}: recall@10 vs exact`, value: chosenRecall.toFixed(3), target: '≥ 0.98', met: chosenRecall >= 0.98 });
   reportFigure({
-    bench: BENCH, name: `embedded, ${label}: longest event-loop stall during searches`, value: `${ms(chosen.maxStallMs)} (first pass after opening ${ms(chosenCold.maxStallMs)})`,
-    baseline: `${ms(baseline.maxStallMs)} PGlite exact scan`, target: '≤ 10 ms', met: chosen.maxStallMs <= 10,
+    bench: BENCH, name: `embedded, ${label}: longest event-loop stall during searches`, value: `${ms(chosen.maxStallMs)} (first pass after start-up ${ms(chosenCold.maxStallMs)})`,
+    baseline: `${ms(baseline.maxStallMs)} PGlite exact scan`, target: '≤ 10 ms (both passes)', met: Math.max(chosen.maxStallMs, chosenCold.maxStallMs) <= 10,
   });
 }
 

@@ -62,7 +62,7 @@ export async function runAssistant({ config, logger, phases, modelReady }: RunOp
   const training = assistant.training;
   // Heads trained on another backbone cannot classify its features; retraining replaces them.
   await training.heads.invalidateForBackbone(model.modelId);
-  await phases.time('search index', () => assistant.searchIndex());
+  await phases.time('search index', () => assistant.prepareSearch());
   const recoverable: Recoverable[] = [(error) => error instanceof DatabaseUnavailableError];
   const services = await phases.time('channels', () => startServices(assistant, config, logger, training, recoverable, lock));
   const stop = installShutdown(assistant, services, logger, config.shutdownTimeoutMs, lock);

@@ -193,6 +193,17 @@ export class Assistant {
     return this.indexPromise ?? Promise.resolve(undefined);
   }
 
+  /**
+   * Gets photo search ready before the first customer: loads the in-memory index and runs one
+   * unlogged search through it (see SearchService.warmUp). A failure is only logged: searches
+   * then open the index or fall back to the database themselves.
+   */
+  async prepareSearch(): Promise<void> {
+    await this.search.warmUp().catch((error: unknown) => {
+      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not warm up photo search; the first search will be slower');
+    });
+  }
+
   private consistency(): Promise<ModelConsistency> {
     this.consistencyPromise ??= this.model().then(
       (model) => new ModelConsistency(new ImageRepository(this.db), new CatalogStateRepository(this.db), model.modelId),

@@ -11,7 +11,7 @@ import type { ModelConsistency } from '../catalog/model-consistency.ts';
 import type { EmbeddingModel } from '../ports.ts';
 import { rankByCategory, type RankingOptions, type RankingPrediction } from './category-ranking.ts';
 import type { EmbeddingIndex } from './in-memory-index/embedding-index.ts';
-import { nearestThroughIndex } from './in-memory-index/nearest.ts';
+import { nearestThroughIndex, warmUpNearest } from './in-memory-index/nearest.ts';
 
 /** Predicts a query's category from raw backbone features; undefined without a usable head. */
 export interface CategoryPredictor {
@@ -84,6 +84,19 @@ export class SearchService {
     this.images = new ImageRepository(deps.db);
     this.products = new ProductRepository(deps.db);
     this.log = new SearchLogRepository(deps.db);
+  }
+
+  /**
+   * Opens the in-memory index (when the configuration uses one) and runs one search through it
+   * that is neither logged nor answered (see {@link warmUpNearest}); nothing to do without an index.
+   * @throws whatever opening or searching throws; the catalog is not changed either way.
+   */
+  async warmUp(): Promise<void> {
+    const index = await this.deps.index?.();
+    if (!index) return;
+    const model = await this.deps.model();
+    await (await this.deps.consistency()).assertConsistent();
+    await warmUpNearest(index, this.images, model.modelId, model.dimension);
   }
 
   /**
