@@ -53,8 +53,9 @@ function build() {
   const tsc = require.resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) {
-    process.stderr.write('ShopLens could not be compiled: tsc reported the errors above. Fix them and run npm start again.\n');
-    process.exit(1);
+    // Exit code 2 as for every failure a person can fix (README "Exit codes and errors").
+    process.stderr.write('Error: ShopLens could not be compiled (tsc reported the errors above): fix them and run npm start again\n');
+    process.exit(2);
   }
   writeFileSync(STAMP, `${startedAt.toISOString()}\n`);
   // A file saved while tsc ran is newer than this, so the next start compiles again.
