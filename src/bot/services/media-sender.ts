@@ -58,12 +58,13 @@ export class MediaSender {
 
   /** Stores the `file_id` Telegram assigned to each photo we uploaded (not to re-sent ones). */
   private async rememberUploads(botId: number, photos: readonly OutgoingPhoto[], known: ReadonlyMap<number, string>, sent: readonly Message[]): Promise<void> {
-    const saves = photos.flatMap((photo, index) => {
+    const uploaded = new Map<number, string>();
+    photos.forEach((photo, index) => {
       const fileId = largest(sent[index]?.photo)?.file_id;
-      return known.has(photo.image.id) || fileId === undefined ? [] : [this.deps.repository.save(botId, photo.image.id, fileId)];
+      if (!known.has(photo.image.id) && fileId !== undefined) uploaded.set(photo.image.id, fileId);
     });
     // Delivered already: a failure to cache the file_ids must not turn into an apology.
-    await Promise.all(saves).catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message }, 'could not store file_ids of delivered photos'));
+    await this.deps.repository.saveAll(botId, uploaded).catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message }, 'could not store file_ids of delivered photos'));
   }
 }
 

@@ -95,7 +95,7 @@ export class SearchService {
     const index = await this.deps.index?.();
     if (!index) return;
     const model = await this.deps.model();
-    await (await this.deps.consistency()).assertConsistent();
+    await this.assertConsistent();
     await warmUpNearest(index, this.images, model.modelId, model.dimension);
   }
 
@@ -106,10 +106,15 @@ export class SearchService {
    */
   async searchByImage(data: Buffer, source: string, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchResult & { query: ImageQuery }> {
     const model = await this.deps.model();
-    const { embedding, features } = await model.embed(data, source);
+    // The catalog check is a database round trip: it runs while the photo is decoded and embedded
+    // instead of after, which takes it off the customer's wait. A bad photo is still reported first.
+    const [embedded, checked] = await Promise.allSettled([model.embed(data, source), this.assertConsistent()]);
+    if (embedded.status === 'rejected') throw embedded.reason;
+    if (checked.status === 'rejected') throw checked.reason;
+    const { embedding, features } = embedded.value;
     const prediction = await this.predictCategory(features);
     const query: ImageQuery = { embedding, modelId: model.modelId, ...(prediction ? { prediction } : {}) };
-    return { ...(await this.searchByQuery(query, page, requester, startedAt)), query };
+    return { ...(await this.rankedPage(query, page, requester, startedAt)), query };
   }
 
   /**
@@ -117,7 +122,16 @@ export class SearchService {
    * @throws {ModelMismatchError} if the catalog needs reindexing.
    */
   async searchByQuery(query: ImageQuery, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchResult> {
+    await this.assertConsistent();
+    return this.rankedPage(query, page, requester, startedAt);
+  }
+
+  private async assertConsistent(): Promise<void> {
     await (await this.deps.consistency()).assertConsistent();
+  }
+
+  /** A page of `query`'s answer, once the catalog is known to be consistent with its model. */
+  private async rankedPage(query: ImageQuery, page: PageRequest, requester: Requester, startedAt: number): Promise<SearchResult> {
     const { embedding, modelId, prediction } = query;
     const offset = page.offset ?? 0;
     // Re-ranking can pull in-category hits from below the page, so look further than we show.
@@ -134,7 +148,7 @@ export class SearchService {
   async searchSimilarToImage(imageId: number, page: PageRequest, requester: Requester): Promise<SearchResult> {
     const startedAt = performance.now();
     const model = await this.deps.model();
-    await (await this.deps.consistency()).assertConsistent();
+    await this.assertConsistent();
     const image = await this.images.findById(imageId);
     const hits = image
       ? await this.nearest({ near: { imageId }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0, excludeProductId: image.productId })

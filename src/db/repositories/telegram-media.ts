@@ -17,13 +17,16 @@ export class TelegramMediaRepository {
     return new Map(rows.map((row) => [Number(row.image_id), row.file_id]));
   }
 
-  /** Remembers (or replaces) the `file_id` of an image; ignores images deleted meanwhile. */
-  async save(botId: number, imageId: number, fileId: string): Promise<void> {
+  /** Remembers (or replaces) the `file_id` of each image, in one statement; ignores images deleted meanwhile. */
+  async saveAll(botId: number, fileIds: ReadonlyMap<number, string>): Promise<void> {
+    if (fileIds.size === 0) return;
     await this.db.query(
       `INSERT INTO telegram_media (bot_id, image_id, file_id)
-       SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM product_images WHERE id = $2)
+       SELECT $1, given.image_id, given.file_id
+       FROM unnest($2::int[], $3::text[]) AS given (image_id, file_id)
+       WHERE EXISTS (SELECT 1 FROM product_images WHERE id = given.image_id)
        ON CONFLICT (bot_id, image_id) DO UPDATE SET file_id = EXCLUDED.file_id, updated_at = now()`,
-      [botId, imageId, fileId],
+      [botId, [...fileIds.keys()], [...fileIds.values()]],
     );
   }
 
