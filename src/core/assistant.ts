@@ -51,6 +51,13 @@ export interface AssistantDependencies {
   readonly lock?: DataDirLock;
 }
 
+/** Longest wait at shutdown for search-log rows still being written, in milliseconds. */
+const SEARCH_LOG_GRACE_MS = 5_000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 export class Assistant {
   /** Customers' photo, text, "more like" and "show more" requests, for every channel. */
   readonly conversation: Conversation;
@@ -109,8 +116,8 @@ export class Assistant {
     this.stats = new StatsService({ db, backbone: async () => {
       const loaded = await this.model();
       return { modelId: loaded.modelId, pretrained: loaded.pretrained };
-    }, activeHead: () => this.training.heads.active() });
-    this.dashboard = new DashboardStats({ db });
+    }, activeHead: () => this.training.heads.active(), searchesLogged: () => this.search.settled() });
+    this.dashboard = new DashboardStats({ db, searchesLogged: () => this.search.settled() });
     this.reindexer = new ReindexService({ db, store: this.store, model, onChanged: onCatalogChanged });
     this.backups = new BackupService({ db, dataDir: config.dataDir, modelsDir: path.dirname(config.model.path) });
     this.demo = new DemoCatalog({ db, catalog: this.catalog, store: this.store, model, currency: config.shop.currency, onChanged: onCatalogChanged });
@@ -251,6 +258,8 @@ export class Assistant {
     this.modelPromise = undefined;
     if (model) await (await model.catch(() => undefined))?.close();
     await this.unmetDemand.settled();
+    // Search-log rows still being written; a database that hangs is closed with its grace below.
+    await Promise.race([this.search.settled(), delay(SEARCH_LOG_GRACE_MS)]);
     const index = this.indexPromise;
     this.indexPromise = undefined;
     if (index) await (await index)?.close();

@@ -53,7 +53,9 @@ describe('category-aware image search', () => {
       db, model: () => Promise.resolve(fakeModel), consistency: () => Promise.resolve(consistent), minScore: 0.3,
       classifier, ranking: { threshold: 0.6, margin },
     });
-    return service.searchByImage(Buffer.from('x'), 'q', { limit: 4 }, { channel: 'test' });
+    const answer = await service.searchByImage(Buffer.from('x'), 'q', { limit: 4 }, { channel: 'test' });
+    await service.settled();
+    return answer;
   }
 
   it('ranks by similarity alone without a confident prediction', async () => {

@@ -5,7 +5,7 @@
  * their transport into these calls and render the answers.
  */
 import type { Logger } from '../logger.ts';
-import type { ImageQuery, PageRequest, Requester, SearchResult, SearchService } from '../search/search-service.ts';
+import type { ImageQuery, ImageSearchOptions, PageRequest, Requester, SearchResult, SearchService } from '../search/search-service.ts';
 import type { TextHit, TextSearch } from '../search/text-search.ts';
 import type { Asker, PictureBytes, PictureSource, SearchAnswer } from './answers.ts';
 import { productCards, type FoundProduct } from './cards.ts';
@@ -26,7 +26,7 @@ export interface UnmetDemandRecorder {
 }
 
 export interface ConversationDependencies {
-  readonly search: Pick<SearchService, 'searchByImage' | 'searchByQuery' | 'searchSimilarToImage'>;
+  readonly search: Pick<SearchService, 'searchByImage' | 'searchByQuery' | 'searchSimilarToImage' | 'checkCatalog'>;
   readonly textSearch: Pick<TextSearch, 'find'>;
   readonly logger: Logger;
   /** Products per answer (`SEARCH_TOP_K`). */
@@ -58,13 +58,17 @@ export class Conversation {
       const refusal = this.rateLimited(asker, t);
       if (refusal) return refusal;
       options.onAccepted?.();
+      // The catalog check is a database round trip: it runs while the picture downloads.
+      const catalogCheck = this.deps.search.checkCatalog();
+      // Reported by the search below; a picture that never gets there has no use for the outcome.
+      catalogCheck.catch(() => undefined);
       const bytes = await readPicture(picture);
       if (bytes.kind === 'too-large') return tooLarge(bytes, t);
       if (bytes.kind === 'not-an-image') {
         this.deps.logger.info({ channel: asker.channel, userRef: asker.userRef, contentType: bytes.contentType }, 'customer sent no picture');
         return { kind: 'bad-image', text: t('bad_image'), reason: 'not-an-image' };
       }
-      const found = await this.embedAndSearch(asker, t, bytes.data, startedAt);
+      const found = await this.embedAndSearch(asker, t, bytes.data, { startedAt, catalogCheck });
       if ('kind' in found) return found;
       const queryId = this.queries.remember(personKey(asker), { kind: 'photo', query: found.query });
       if (!found.matched) this.recordUnmetDemand(asker, bytes.data);
@@ -116,9 +120,9 @@ export class Conversation {
     }
   }
 
-  private async embedAndSearch(asker: Asker, t: Translate, data: Buffer, startedAt: number): Promise<(SearchResult & { query: ImageQuery }) | SearchAnswer> {
+  private async embedAndSearch(asker: Asker, t: Translate, data: Buffer, options: ImageSearchOptions): Promise<(SearchResult & { query: ImageQuery }) | SearchAnswer> {
     try {
-      return await this.deps.search.searchByImage(data, `${asker.channel} photo`, this.pageAt(0), requester(asker), startedAt);
+      return await this.deps.search.searchByImage(data, `${asker.channel} photo`, this.pageAt(0), requester(asker), options);
     } catch (error) {
       const rejection = imageRejectionIn(error);
       if (!rejection) throw error;

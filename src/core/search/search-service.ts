@@ -5,7 +5,7 @@
 import type { Database } from '../../db/database.ts';
 import { ImageRepository, type NearestQuery } from '../../db/repositories/images.ts';
 import { ProductRepository } from '../../db/repositories/products.ts';
-import { SearchLogRepository, type SearchQueryKind } from '../../db/repositories/search-log.ts';
+import { SearchLogRepository, type SearchLogEntry, type SearchQueryKind } from '../../db/repositories/search-log.ts';
 import type { Product, SearchHit } from '../../domain/catalog.ts';
 import type { ModelConsistency } from '../catalog/model-consistency.ts';
 import type { EmbeddingModel } from '../ports.ts';
@@ -57,10 +57,23 @@ export interface SearchResult {
   readonly predictedCategory?: RankingPrediction;
 }
 
+/** How a photo search is run; everything optional. */
+export interface ImageSearchOptions {
+  /** `performance.now()` when the query was received, so the logged latency covers the download. */
+  readonly startedAt?: number;
+  /**
+   * A {@link SearchService.checkCatalog} the caller started earlier (while the photo downloaded);
+   * without it the check runs while the photo is embedded.
+   */
+  readonly catalogCheck?: Promise<void>;
+}
+
 export class SearchService {
   private readonly images: ImageRepository;
   private readonly products: ProductRepository;
   private readonly log: SearchLogRepository;
+  /** Search-log writes still running (see {@link SearchService.settled}). */
+  private readonly pendingLogs = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -95,7 +108,7 @@ export class SearchService {
     const index = await this.deps.index?.();
     if (!index) return;
     const model = await this.deps.model();
-    await this.assertConsistent();
+    await this.checkCatalog();
     await warmUpNearest(index, this.images, model.modelId, model.dimension);
   }
 
@@ -104,11 +117,12 @@ export class SearchService {
    * later pages can be fetched with {@link SearchService.searchByQuery}.
    * @throws {ImageRejectedError} for unusable bytes; {@link ModelMismatchError} if the catalog needs reindexing.
    */
-  async searchByImage(data: Buffer, source: string, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchResult & { query: ImageQuery }> {
+  async searchByImage(data: Buffer, source: string, page: PageRequest, requester: Requester, options: ImageSearchOptions = {}): Promise<SearchResult & { query: ImageQuery }> {
+    const startedAt = options.startedAt ?? performance.now();
     const model = await this.deps.model();
-    // The catalog check is a database round trip: it runs while the photo is decoded and embedded
-    // instead of after, which takes it off the customer's wait. A bad photo is still reported first.
-    const [embedded, checked] = await Promise.allSettled([model.embed(data, source), this.assertConsistent()]);
+    // The catalog check is a database round trip: it runs before or while the photo is decoded and
+    // embedded instead of after, which takes it off the customer's wait. A bad photo is still reported first.
+    const [embedded, checked] = await Promise.allSettled([model.embed(data, source), options.catalogCheck ?? this.checkCatalog()]);
     if (embedded.status === 'rejected') throw embedded.reason;
     if (checked.status === 'rejected') throw checked.reason;
     const { embedding, features } = embedded.value;
@@ -122,12 +136,22 @@ export class SearchService {
    * @throws {ModelMismatchError} if the catalog needs reindexing.
    */
   async searchByQuery(query: ImageQuery, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchResult> {
-    await this.assertConsistent();
+    await this.checkCatalog();
     return this.rankedPage(query, page, requester, startedAt);
   }
 
-  private async assertConsistent(): Promise<void> {
+  /**
+   * Checks that every stored embedding comes from the active model (one cheap query per catalog
+   * revision); a caller may start it early and hand it to {@link SearchService.searchByImage}.
+   * @throws {ModelMismatchError} if the catalog needs reindexing.
+   */
+  async checkCatalog(): Promise<void> {
     await (await this.deps.consistency()).assertConsistent();
+  }
+
+  /** Resolves once every search answered so far is in the search log (stats, shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.pendingLogs.size > 0) await Promise.all([...this.pendingLogs]);
   }
 
   /** A page of `query`'s answer, once the catalog is known to be consistent with its model. */
@@ -148,7 +172,7 @@ export class SearchService {
   async searchSimilarToImage(imageId: number, page: PageRequest, requester: Requester): Promise<SearchResult> {
     const startedAt = performance.now();
     const model = await this.deps.model();
-    await this.assertConsistent();
+    await this.checkCatalog();
     const image = await this.images.findById(imageId);
     const hits = image
       ? await this.nearest({ near: { imageId }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0, excludeProductId: image.productId })
@@ -162,7 +186,7 @@ export class SearchService {
     const products = await this.products.searchByText(text.trim(), (page.offset ?? 0) + page.limit);
     const pageOfProducts = products.slice(page.offset ?? 0);
     const latencyMs = performance.now() - startedAt;
-    await this.log.record({
+    this.record({
       channel: requester.channel,
       userRef: requester.userRef ?? null,
       queryKind: 'text',
@@ -198,7 +222,8 @@ export class SearchService {
     }
   }
 
-  private async answer(
+  /** The result, with its search-log row on the way (see {@link SearchService.record}). */
+  private answer(
     kind: SearchQueryKind,
     hits: SearchHit[],
     modelId: string,
@@ -206,11 +231,11 @@ export class SearchService {
     startedAt: number,
     page: PageRequest,
     prediction?: RankingPrediction,
-  ): Promise<SearchResult> {
+  ): SearchResult {
     const best = hits[0]?.score;
     const matched = best !== undefined && (best >= this.deps.minScore || (page.offset ?? 0) > 0);
     const latencyMs = performance.now() - startedAt;
-    await this.log.record({
+    this.record({
       channel: requester.channel,
       userRef: requester.userRef ?? null,
       queryKind: kind,
@@ -222,5 +247,18 @@ export class SearchService {
       ...(prediction ? { predictedCategory: prediction.category, categoryConfidence: prediction.confidence } : {}),
     });
     return { hits, matched, latencyMs, modelId, ...(prediction ? { predictedCategory: prediction } : {}) };
+  }
+
+  /**
+   * Writes the search log without making the answer wait: the row is written while the channel
+   * sends the answer. A failed write costs the row, never the customer's answer. Readers of the
+   * log (stats, the dashboard) wait for {@link SearchService.settled} first.
+   */
+  private record(entry: SearchLogEntry): void {
+    const write: Promise<void> = this.log
+      .record(entry)
+      .catch((error: unknown) => this.deps.warn?.({ err: error instanceof Error ? error.message : String(error) }, 'could not write a search to the search log'))
+      .finally(() => this.pendingLogs.delete(write));
+    this.pendingLogs.add(write);
   }
 }

@@ -33,9 +33,16 @@ const WIDTH = 520;
 const HEIGHT = 180;
 
 export class DashboardStats {
-  constructor(private readonly deps: { readonly db: Database }) {}
+  constructor(
+    private readonly deps: {
+      readonly db: Database;
+      /** Resolves once searches already answered are in the search log (written behind the answers). */
+      readonly searchesLogged?: () => Promise<void>;
+    },
+  ) {}
 
   async figures(days: number, now = new Date()): Promise<DashboardFigures> {
+    await this.deps.searchesLogged?.();
     const trends = new SearchTrendsRepository(this.deps.db);
     const [daily, byChannel, topCategories] = await Promise.all([
       trends.daily(days, now),

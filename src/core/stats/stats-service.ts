@@ -53,10 +53,13 @@ export class StatsService {
       readonly db: Database;
       readonly backbone: () => Promise<BackboneInfo>;
       readonly activeHead?: () => Promise<ClassifierInfo | undefined>;
+      /** Resolves once searches already answered are in the search log (written behind the answers). */
+      readonly searchesLogged?: () => Promise<void>;
     },
   ) {}
 
   async collect(now = new Date()): Promise<ShopStats> {
+    await this.deps.searchesLogged?.();
     const insights = new SearchInsightsRepository(this.deps.db);
     const [catalog, state, searches, backbone, head, lastRun, topCategories, searchesPerDay] = await Promise.all([
       new ProductRepository(this.deps.db).counts(),

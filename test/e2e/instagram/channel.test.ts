@@ -261,6 +261,7 @@ describe('Instagram channel', () => {
   });
 
   it('counts Instagram searches under their own channel in the search log', async () => {
+    await harness.assistant.search.settled();
     const { rows } = await harness.db.query<{ channel: string; users: number }>('SELECT channel, count(DISTINCT user_ref)::int AS users FROM search_log GROUP BY channel');
     assert.deepEqual(rows.map((row) => row.channel), ['instagram']);
     assert.ok(rows[0]!.users >= 5);

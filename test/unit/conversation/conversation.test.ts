@@ -49,6 +49,7 @@ function fakeSearch(total: number, options: { score?: number; fail?: Error } = {
       return Promise.resolve({ ...page('image', request), query });
     },
     searchByQuery: (_query: ImageQuery, request: PageRequest) => Promise.resolve(page('query', request)),
+    checkCatalog: () => Promise.resolve(),
     searchSimilarToImage: (_imageId: number, request: PageRequest) => Promise.resolve(page('similar', request)),
   };
 }
@@ -118,6 +119,34 @@ describe('conversation core: photo search', () => {
     assert.equal((await core.showMore(alice, first.queryId, 5)).kind, 'results');
     assert.equal((await core.searchByText(alice, 'hat')).kind, 'rate-limited', 'text searches count too');
     assert.equal((await core.searchByPhoto({ ...alice, channel: 'telegram' }, Buffer.from('p'))).kind, 'results');
+  });
+
+  test('the catalog check starts before the picture downloads and goes to the search with it', async () => {
+    const steps: string[] = [];
+    const search = fakeSearch(12);
+    const check = Promise.resolve();
+    const handedTo: unknown[] = [];
+    const { core } = conversation({
+      ...search,
+      checkCatalog: () => (steps.push('check'), check),
+      searchByImage: (data: Buffer, source: string, request: PageRequest, _who: unknown, options?: { catalogCheck?: Promise<void> }) => (handedTo.push(options?.catalogCheck), search.searchByImage(data, source, request)),
+    } as unknown as ReturnType<typeof fakeSearch>);
+    results(await core.searchByPhoto(alice, () => (steps.push('download'), Promise.resolve({ kind: 'ok', data: Buffer.from('x') }))));
+    assert.deepEqual(steps, ['check', 'download']);
+    assert.equal(handedTo[0], check);
+  });
+
+  test('a catalog that needs reindexing is reported for a photo, not left unhandled while it downloads', async () => {
+    const search = fakeSearch(12);
+    const failedCheck = Promise.reject(new Error('catalog needs reindexing'));
+    const { core } = conversation({
+      ...search,
+      checkCatalog: () => failedCheck,
+      searchByImage: (_data: Buffer, _source: string, _request: PageRequest, _who: unknown, options?: { catalogCheck?: Promise<void> }) => options!.catalogCheck!.then(() => search.searchByImage(Buffer.from('x'), 's', { limit: 5 })),
+    } as unknown as ReturnType<typeof fakeSearch>);
+    const tooLarge = await core.searchByPhoto(alice, () => Promise.resolve({ kind: 'too-large', bytes: 30e6, limit: 20e6 }));
+    assert.equal(tooLarge.kind, 'too-large', 'a picture refused before the search does not wait for the check');
+    assert.equal((await core.searchByPhoto(bob, Buffer.from('photo'))).kind, 'error');
   });
 
   test('too large and unreadable pictures get their own answers', async () => {
