@@ -4,44 +4,21 @@
  * dashboard, shutdown) sees every search answered before it asked.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { loadConfig } from '../../src/config/index.ts';
-import { Assistant } from '../../src/core/assistant.ts';
-import type { Database } from '../../src/db/database.ts';
+import { describe, it, mock } from 'node:test';
 import { SearchLogRepository } from '../../src/db/repositories/search-log.ts';
-import { openBotTestDatabase, seedCatalog } from '../helpers/bot-fixtures.ts';
-import { ColourHistogramModel, customerPhoto } from '../helpers/colour-model.ts';
-import { captureLog, type CapturedLog } from '../helpers/log-capture.ts';
+import { seededAssistantPerTest } from '../helpers/bot-fixtures.ts';
+import { customerPhoto } from '../helpers/colour-model.ts';
 
 const customer = { channel: 'web', userRef: 'c1', lang: 'en' } as const;
 
 describe('the search log, written behind the answer', () => {
-  let dataDir: string;
-  let db: Database;
-  let log: CapturedLog;
-  let assistant: Assistant;
-
-  beforeEach(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'shoplens-search-log-'));
-    db = await openBotTestDatabase();
-    log = captureLog();
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, process.cwd());
-    assistant = await Assistant.create({ config, logger: log.logger, loadModel: () => Promise.resolve(new ColourHistogramModel()), db });
-    await seedCatalog(assistant);
-  });
-  afterEach(async () => {
-    mock.restoreAll();
-    await assistant.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const seeded = seededAssistantPerTest();
 
   /** Holds every search-log write until `release` is called. */
   function holdLogWrites(): { release: () => void; started: () => number } {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- applied below with the repository as `this`
     const original = SearchLogRepository.prototype.record;
     const record = mock.method(SearchLogRepository.prototype, 'record', async function (this: SearchLogRepository, ...args: Parameters<typeof original>) {
       await gate;
@@ -51,6 +28,7 @@ describe('the search log, written behind the answer', () => {
   }
 
   it('answers before its row is written, and stats wait for the row', async () => {
+    const { assistant } = seeded();
     const held = holdLogWrites();
     const answer = await assistant.conversation.searchByPhoto(customer, await customerPhoto(['#ff0000']));
     assert.equal(answer.kind, 'results', 'the answer did not wait for the held write');
@@ -61,6 +39,7 @@ describe('the search log, written behind the answer', () => {
   });
 
   it('a failed write costs the row, not the answer, and is logged', async () => {
+    const { assistant, log } = seeded();
     mock.method(SearchLogRepository.prototype, 'record', () => Promise.reject(new Error('disk full')));
     const answer = await assistant.conversation.searchByPhoto(customer, await customerPhoto(['#ff0000']));
     assert.equal(answer.kind, 'results');
@@ -71,6 +50,7 @@ describe('the search log, written behind the answer', () => {
   });
 
   it('shutdown waits for rows still being written', async () => {
+    const { assistant, db } = seeded();
     const held = holdLogWrites();
     await assistant.conversation.searchByText(customer, 'red');
     setTimeout(held.release, 50);

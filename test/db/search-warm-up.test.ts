@@ -4,41 +4,18 @@
  * path's one-time costs; it is neither logged nor allowed to fail the start.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { loadConfig } from '../../src/config/index.ts';
-import { Assistant } from '../../src/core/assistant.ts';
-import type { Database } from '../../src/db/database.ts';
+import { describe, it, mock } from 'node:test';
 import { ImageRepository } from '../../src/db/repositories/images.ts';
-import { openBotTestDatabase, seedCatalog } from '../helpers/bot-fixtures.ts';
+import { seededAssistantPerTest } from '../helpers/bot-fixtures.ts';
 import { ColourHistogramModel } from '../helpers/colour-model.ts';
-import { captureLog, type CapturedLog } from '../helpers/log-capture.ts';
 
 describe('warming photo search up at start', () => {
-  let dataDir: string;
-  let db: Database;
-  let log: CapturedLog;
-  let assistant: Assistant;
+  const seeded = seededAssistantPerTest();
 
-  beforeEach(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'shoplens-warm-up-'));
-    db = await openBotTestDatabase();
-    log = captureLog();
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, process.cwd());
-    assistant = await Assistant.create({ config, logger: log.logger, loadModel: () => Promise.resolve(new ColourHistogramModel()), db });
-    await seedCatalog(assistant);
-  });
-  afterEach(async () => {
-    mock.restoreAll();
-    await assistant.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
-  const searchCount = async () => Number((await db.query<{ count: number }>('SELECT count(*)::int AS count FROM search_log')).rows[0]!.count);
+  const searchCount = async () => Number((await seeded().db.query<{ count: number }>('SELECT count(*)::int AS count FROM search_log')).rows[0]!.count);
 
   it('runs one search through the in-memory index and the rows query, and logs no search', async () => {
+    const { assistant, log } = seeded();
     const rowsQuery = mock.method(ImageRepository.prototype, 'searchableImages');
     const exactScan = mock.method(ImageRepository.prototype, 'nearest');
     await assistant.prepareSearch();
@@ -50,6 +27,7 @@ describe('warming photo search up at start', () => {
   });
 
   it('only warns when search cannot be warmed up (the catalog needs reindexing), and the start goes on', async () => {
+    const { assistant, db, log } = seeded();
     const { items: [first] } = await assistant.catalog.list({ limit: 1 });
     await new ImageRepository(db).add({
       productId: first!.product.id, source: 's', filePath: 'f', width: 1, height: 1, modelId: 'another-model@000000000000',

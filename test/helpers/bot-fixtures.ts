@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach, mock } from 'node:test';
 import pino, { type Logger } from 'pino';
 import { startTelegramChannel, type TelegramChannelOptions } from '../../src/bot/index.ts';
 import type { RunningBot } from '../../src/bot/run.ts';
@@ -17,6 +18,7 @@ import { openPglite } from '../../src/db/engines/pglite.ts';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.ts';
 import { ColourHistogramModel, bandsPng } from './colour-model.ts';
 import { FakeChat, FakeTelegram, type ChatUser } from './fake-telegram/index.ts';
+import { captureLog, type CapturedLog } from './log-capture.ts';
 
 /** Admin (owner) user ids in every harness; several, so tests need not share one chat's send rate. */
 export const OWNER_IDS = [1001, 1002, 1003, 1004, 1005] as const;
@@ -167,4 +169,48 @@ export async function seedCatalog(assistant: Assistant, products: readonly Colou
       `seed:${product.sku}`,
     );
   }
+}
+
+/** An assistant (no channel) on a fresh embedded test database holding the colour catalog. */
+export interface SeededAssistant {
+  readonly assistant: Assistant;
+  readonly db: Database;
+  /** Everything the assistant logged. */
+  readonly log: CapturedLog;
+  /** Closes the assistant and deletes its data directory. */
+  close(): Promise<void>;
+}
+
+export async function startSeededAssistant(): Promise<SeededAssistant> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shoplens-assistant-'));
+  const db = await openBotTestDatabase();
+  const log = captureLog();
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, process.cwd());
+  const assistant = await Assistant.create({ config, logger: log.logger, loadModel: () => Promise.resolve(new ColourHistogramModel()), db });
+  await seedCatalog(assistant);
+  return {
+    assistant,
+    db,
+    log,
+    async close() {
+      await assistant.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Gives every test of the calling suite its own {@link startSeededAssistant} (and restores
+ * `mock.method` mocks after each); call the returned function inside a test to get it.
+ */
+export function seededAssistantPerTest(): () => SeededAssistant {
+  let running: SeededAssistant | undefined;
+  beforeEach(async () => {
+    running = await startSeededAssistant();
+  });
+  afterEach(async () => {
+    mock.restoreAll();
+    await running?.close();
+  });
+  return () => running!;
 }
