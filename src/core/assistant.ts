@@ -4,6 +4,7 @@
  * hands channels services only — never the database itself.
  */
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.ts';
 import type { DataDirLock } from '../db/data-dir-lock.ts';
 import type { Database } from '../db/database.ts';
@@ -53,10 +54,6 @@ export interface AssistantDependencies {
 
 /** Longest wait at shutdown for search-log rows still being written, in milliseconds. */
 const SEARCH_LOG_GRACE_MS = 5_000;
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
 
 export class Assistant {
   /** Customers' photo, text, "more like" and "show more" requests, for every channel. */
@@ -259,7 +256,7 @@ export class Assistant {
     if (model) await (await model.catch(() => undefined))?.close();
     await this.unmetDemand.settled();
     // Search-log rows still being written; a database that hangs is closed with its grace below.
-    await Promise.race([this.search.settled(), delay(SEARCH_LOG_GRACE_MS)]);
+    await Promise.race([this.search.settled(), sleep(SEARCH_LOG_GRACE_MS, undefined, { ref: false })]);
     const index = this.indexPromise;
     this.indexPromise = undefined;
     if (index) await (await index)?.close();

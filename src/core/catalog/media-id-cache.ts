@@ -45,7 +45,6 @@ export class MediaIdCache {
 
   /** Remembers (or replaces) the ids the messenger gave uploaded images, in one database write. */
   async saveAll(accountId: number, fileIds: ReadonlyMap<number, string>): Promise<void> {
-    if (fileIds.size === 0) return;
     await this.repository.saveAll(accountId, fileIds);
     for (const [imageId, fileId] of fileIds) this.remember(accountId, imageId, fileId);
   }
@@ -57,16 +56,12 @@ export class MediaIdCache {
   }
 
   private recall(accountId: number, imageId: number): string | undefined {
-    const key = keyOf(accountId, imageId);
-    const fileId = this.remembered.get(key);
-    if (fileId !== undefined) {
-      // Re-inserting moves the entry to the young end.
-      this.remembered.delete(key);
-      this.remembered.set(key, fileId);
-    }
+    const fileId = this.remembered.get(keyOf(accountId, imageId));
+    if (fileId !== undefined) this.remember(accountId, imageId, fileId);
     return fileId;
   }
 
+  /** Stores the id as the most recently used (re-inserting moves an entry to the young end). */
   private remember(accountId: number, imageId: number, fileId: string): void {
     const key = keyOf(accountId, imageId);
     this.remembered.delete(key);

@@ -7,6 +7,7 @@ import { ImageRepository, type NearestQuery } from '../../db/repositories/images
 import { ProductRepository } from '../../db/repositories/products.ts';
 import { SearchLogRepository, type SearchLogEntry, type SearchQueryKind } from '../../db/repositories/search-log.ts';
 import type { Product, SearchHit } from '../../domain/catalog.ts';
+import { BackgroundWrites } from '../background-writes.ts';
 import type { ModelConsistency } from '../catalog/model-consistency.ts';
 import type { EmbeddingModel } from '../ports.ts';
 import { rankByCategory, type RankingOptions, type RankingPrediction } from './category-ranking.ts';
@@ -72,8 +73,8 @@ export class SearchService {
   private readonly images: ImageRepository;
   private readonly products: ProductRepository;
   private readonly log: SearchLogRepository;
-  /** Search-log writes still running (see {@link SearchService.settled}). */
-  private readonly pendingLogs = new Set<Promise<void>>();
+  /** Search-log rows still being written (see {@link SearchService.settled}). */
+  private readonly logWrites = new BackgroundWrites();
 
   constructor(
     private readonly deps: {
@@ -150,8 +151,8 @@ export class SearchService {
   }
 
   /** Resolves once every search answered so far is in the search log (stats, shutdown, tests). */
-  async settled(): Promise<void> {
-    while (this.pendingLogs.size > 0) await Promise.all([...this.pendingLogs]);
+  settled(): Promise<void> {
+    return this.logWrites.settled();
   }
 
   /** A page of `query`'s answer, once the catalog is known to be consistent with its model. */
@@ -255,10 +256,9 @@ export class SearchService {
    * log (stats, the dashboard) wait for {@link SearchService.settled} first.
    */
   private record(entry: SearchLogEntry): void {
-    const write: Promise<void> = this.log
-      .record(entry)
-      .catch((error: unknown) => this.deps.warn?.({ err: error instanceof Error ? error.message : String(error) }, 'could not write a search to the search log'))
-      .finally(() => this.pendingLogs.delete(write));
-    this.pendingLogs.add(write);
+    const write = this.log.record(entry).catch((error: unknown) => {
+      this.deps.warn?.({ err: error instanceof Error ? error.message : String(error) }, 'could not write a search to the search log');
+    });
+    void this.logWrites.track(write);
   }
 }

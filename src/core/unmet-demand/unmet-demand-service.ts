@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import type { Database } from '../../db/database.ts';
 import { UnmetDemandRepository, type UnmetDemandDay, type UnmetDemandEntry } from '../../db/repositories/unmet-demand.ts';
+import { BackgroundWrites } from '../background-writes.ts';
 import type { Logger } from '../logger.ts';
 
 /** Longer side of a stored thumbnail, in pixels. */
@@ -27,7 +28,7 @@ export interface UnmetDemandDependencies {
 
 export class UnmetDemandService {
   private readonly repository: UnmetDemandRepository;
-  private readonly pending = new Set<Promise<void>>();
+  private readonly writes = new BackgroundWrites();
 
   constructor(private readonly deps: UnmetDemandDependencies) {
     this.repository = new UnmetDemandRepository(deps.db);
@@ -41,16 +42,12 @@ export class UnmetDemandService {
    */
   record(channel: string, picture: Buffer): Promise<void> {
     if (this.deps.retentionDays === 0) return Promise.resolve();
-    const work = this.store(channel, picture);
-    const tracked = work.then(() => undefined, () => undefined);
-    this.pending.add(tracked);
-    void tracked.finally(() => this.pending.delete(tracked));
-    return work;
+    return this.writes.track(this.store(channel, picture));
   }
 
   /** Resolves when every recording started so far has finished (shutdown, tests). */
-  async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  settled(): Promise<void> {
+    return this.writes.settled();
   }
 
   /** Newest first; `beforeId` continues from the last id of a previous page. */
