@@ -85,6 +85,9 @@ async function main(): Promise<void> {
     TELEGRAM_MESSAGES_PER_SECOND: '1000',
     // Random weights make every score high; the bench measures answers, not relevance.
     SEARCH_MIN_SCORE: '-1',
+    // The retraining schedule fires at :00 and :30 by the clock; a run that crossed one measured
+    // serving next to a training run (feature extraction on the same cores), not serving alone.
+    RETRAIN_ENABLED: 'false',
     PORT: '0',
   };
   const config = loadConfig({ ...process.env, ...env, LOG_LEVEL: 'silent' }, process.cwd());

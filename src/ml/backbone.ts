@@ -45,7 +45,7 @@ export interface BackboneLoadOptions {
   allowSpinning?: boolean;
   /** Most customer photos run together as one batch (default 2, `ML_BATCH_SIZE`). */
   maxBatch?: number;
-  /** Keep ONNX Runtime's CPU memory arena (see execution-provider.ts); default false. */
+  /** Keep ONNX Runtime's CPU memory arena (see execution-provider.ts); default true. */
   memoryArena?: boolean;
   logger: WarnLogger;
 }

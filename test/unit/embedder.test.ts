@@ -389,7 +389,7 @@ describe('openWithFallback', () => {
       {
         executionProviders: ['cpu'],
         intraOpNumThreads: 2,
-        enableCpuMemArena: false,
+        enableCpuMemArena: true,
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
         extra: { session: { intra_op: { allow_spinning: '0' } } },
