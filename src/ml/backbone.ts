@@ -15,6 +15,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { openWithFallback, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
 import { ModelMismatchError, OperationalError } from '../domain/errors.ts';
 import { modelIdOf, readManifest, type ModelManifest } from './manifest.ts';
+import { inputBuffers } from './input-buffers.ts';
 import { discardOptimizedModel, hasOptimizedModel, optimizedModelPath, prepareOptimizedModelWrite, type OptimizedModelWrite } from './optimized-model.ts';
 
 /** How to get a model, worded for the person who just hit a missing or stale file. */
@@ -141,7 +142,8 @@ export class Backbone {
    *   Only the first `count` images are read, so a reused, larger buffer is fine.
    * @param priority see {@link InferencePriority}; default `bulk`.
    * @param handOver true when the caller is done with `batch`: its memory then moves to the
-   *   inference worker instead of being copied (0.6 MB per image), and `batch` is left empty.
+   *   inference worker instead of being copied (0.6 MB per image), `batch` is left empty, and the
+   *   worker's answer brings the memory back to the input-buffer pool for the next photo.
    *   Default false, so a caller may refill its buffer while inference runs.
    * @returns a fresh `count·dimension` Float32Array: row i holds image i's raw pooled features.
    */
@@ -154,6 +156,7 @@ export class Backbone {
     }
     const input = handOver && isWholeBuffer(batch, needed) ? batch : batch.slice(0, needed);
     const output = await this.session.run(this.manifest.inputName, this.manifest.outputName, input, [count, 3, size, size], priority);
+    inputBuffers.give(output.input);
     // [N, 2048] and torchvision exports' [N, 2048, 1, 1] hold the same values; only the count matters.
     if (output.data.length !== count * this.dimension) {
       throw new ModelMismatchError(
@@ -390,7 +393,9 @@ async function runBatch(batch) {
     const images = job.args.dims[0];
     const part = output.data.slice(row * perImage, (row + images) * perImage);
     row += images;
-    reply(job.id, { data: part, dims: [images, ...output.dims.slice(1)] }, [part.buffer]);
+    // The input goes back too, for the main thread to reuse (ONNX Runtime is done with it).
+    const input = job.args.data;
+    reply(job.id, { data: part, dims: [images, ...output.dims.slice(1)], input }, [part.buffer, input.buffer]);
   }
 }
 async function pump() {
@@ -452,16 +457,19 @@ class WorkerSession {
     return (await this.request('open', { model, options })) as SessionDescription;
   }
 
-  /** Runs one batch; `data` is transferred to the worker and must not be used afterwards. */
+  /**
+   * Runs one batch; `data` is transferred to the worker and must not be used afterwards.
+   * @returns the output, and the input's memory back (`input`), free for reuse.
+   */
   async run(
     inputName: string,
     outputName: string,
     data: Float32Array,
     dims: readonly number[],
     priority: InferencePriority,
-  ): Promise<{ data: Float32Array; dims: number[] }> {
+  ): Promise<{ data: Float32Array; dims: number[]; input: Float32Array }> {
     const result = await this.request('run', { inputName, outputName, data, dims, priority }, [data.buffer as ArrayBuffer]);
-    return result as { data: Float32Array; dims: number[] };
+    return result as { data: Float32Array; dims: number[]; input: Float32Array };
   }
 
   async close(): Promise<void> {

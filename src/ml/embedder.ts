@@ -8,6 +8,7 @@ import { availableParallelism, setPriority } from 'node:os';
 import type { Config } from '../config/index.ts';
 import type { Backbone } from './backbone.ts';
 import { ImageRejectedError } from './image-errors.ts';
+import { inputBuffers } from './input-buffers.ts';
 import { preprocessFile, preprocessImage, type PreprocessMode, type PreprocessSettings, type PreprocessedImage } from './preprocess.ts';
 
 /** One image to embed: bytes already in memory, or a file to read. Exactly one of `path`/`data`. */
@@ -265,8 +266,11 @@ class EmbedPipeline {
     let features: Float32Array = new Float32Array(0);
     if (images.length > 0) {
       const { backbone } = this.embedder;
-      const batch = new Float32Array(images.length * backbone.imageLength);
-      images.forEach((image, i) => batch.set(image.tensor, i * backbone.imageLength));
+      const batch = inputBuffers.take(images.length * backbone.imageLength);
+      images.forEach((image, i) => {
+        batch.set(image.tensor, i * backbone.imageLength);
+        inputBuffers.give(image.tensor);
+      });
       await previous;
       if (this.stopped) return [];
       const running = backbone.run(batch, images.length, 'bulk', true);

@@ -8,6 +8,7 @@ import { Backbone, ModelMismatchError, ModelMissingError } from '../../src/ml/ba
 import { cosineSimilarity, ImageEmbedder, l2Normalize, type EmbedOutcome, type ImageInput } from '../../src/ml/embedder.ts';
 import { openWithFallback, resolveExecutionProviders, resolveThreads } from '../../src/ml/execution-provider.ts';
 import { ImageRejectedError } from '../../src/ml/image-errors.ts';
+import { InputBufferPool, inputBuffers } from '../../src/ml/input-buffers.ts';
 import { manifestPathFor } from '../../src/ml/manifest.ts';
 import { writeGeneratedModel } from '../../src/ml/model-generator/index.ts';
 import { OPTIMIZED_DIR, optimizedModelPath } from '../../src/ml/optimized-model.ts';
@@ -146,6 +147,29 @@ describe('ImageEmbedder with the tiny generated model', () => {
     const handedOver = await backbone.run(batch, 2, 'bulk', true);
     assert.equal(batch.length, 0, 'the memory moved to the inference worker');
     assert.deepEqual(handedOver, copied);
+  });
+
+  test('handed-over input memory comes back to the pool, and photos normalized into reused buffers embed the same', async () => {
+    const bytes = [await photo(1), await photo(2)];
+    const fresh = await Promise.all(bytes.map((data, i) => embedder.embed(data, `fresh-${i}`)));
+    // Watch one buffer make the round trip (earlier tests may have left others in the pool).
+    const sent = new Float32Array(backbone.imageLength).fill(0.25);
+    const before = inputBuffers.size;
+    await backbone.run(sent, 1, 'interactive', true);
+    assert.equal(sent.length, 0, 'handed over');
+    assert.equal(inputBuffers.size, before + 1, 'the worker returned the memory');
+    const returned = inputBuffers.take(backbone.imageLength);
+    assert.ok(returned.every((value) => value === 0.25), 'the same memory, values and all');
+    inputBuffers.give(returned);
+    const pooled = inputBuffers.size;
+    // The next photos are normalized into returned buffers still holding other pictures' values.
+    for (let round = 0; round < 3; round += 1) {
+      for (const [i, data] of bytes.entries()) {
+        const again = await embedder.embed(data, `again-${i}`);
+        assert.deepEqual(again.features, fresh[i]!.features, `photo ${i}, round ${round}`);
+      }
+    }
+    assert.equal(inputBuffers.size, pooled, 'one photo at a time takes a buffer and gets it back');
   });
 
   test('concurrent customer photos are batched together and get the features they would get alone', async () => {
@@ -353,6 +377,25 @@ describe("ONNX Runtime's optimized copy of the model", () => {
     const { modelDir, modelPath } = await freshModel('e');
     await writeFile(join(modelDir, OPTIMIZED_DIR), 'in the way');
     assert.equal((await featuresOnce(modelPath)).length, 2048);
+  });
+});
+
+describe('InputBufferPool', () => {
+  test('reuses buffers by length, keeps at most its limit, and ignores views and repeats', () => {
+    const pool = new InputBufferPool(2);
+    const first = pool.take(6);
+    assert.equal(first.length, 6);
+    pool.give(first);
+    pool.give(first);
+    assert.equal(pool.size, 1, 'a buffer given twice is kept once');
+    assert.equal(pool.take(4).length, 4, 'another length gets a new buffer');
+    assert.equal(pool.take(6), first, 'the same length gets the returned buffer');
+    assert.equal(pool.size, 0);
+    pool.give(new Float32Array(12).subarray(0, 6));
+    pool.give(new Float32Array(0));
+    assert.equal(pool.size, 0, 'views into larger memory and empty (detached) buffers are not kept');
+    for (let i = 0; i < 3; i += 1) pool.give(new Float32Array(6));
+    assert.equal(pool.size, 2, 'at most the limit per length');
   });
 });
 
