@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { imageSize } from 'image-size';
 import sharp, { type Metadata } from 'sharp';
 import { ImageRejectedError } from './image-errors.ts';
 import { inputBuffers } from './input-buffers.ts';
@@ -176,11 +177,38 @@ function checkByteSize(bytes: number, { source, maxBytes }: { source: string; ma
 }
 
 /**
- * Parses only the header: format and dimensions, before any pixel is decoded. The pixel limit is
- * lifted here on purpose so the rejection can state the real size; the decoding pass below
- * enforces it again inside libvips.
+ * Parses only the header: format and dimensions, before any pixel is decoded. The decoding pass
+ * below enforces the pixel limit again inside libvips, so a header that lies cannot get past it.
  */
-async function readHeader(input: Buffer, { source, maxPixels }: PreprocessOptions): Promise<{ width: number; height: number }> {
+async function readHeader(input: Buffer, options: PreprocessOptions): Promise<{ width: number; height: number }> {
+  const { width, height } = readJpegSize(input) ?? (await readHeaderWithLibvips(input, options));
+  if (width * height > options.maxPixels) {
+    throw new ImageRejectedError(options.source, 'too-many-pixels', { width, height, maxPixels: options.maxPixels });
+  }
+  return { width, height };
+}
+
+/**
+ * The oriented size of a JPEG (what Telegram and phones send), read in JavaScript: asking libvips
+ * costs a thread-pool round trip, 0.9–1.0 ms on a customer's answer in the assistant against
+ * ~0.02 ms here. Anything else, and any JPEG this parser cannot read, goes to libvips, which also
+ * words the rejections.
+ * @returns width and height in pixels after the EXIF orientation, or undefined.
+ */
+function readJpegSize(input: Buffer): { width: number; height: number } | undefined {
+  if (input.length < 4 || input[0] !== 0xff || input[1] !== 0xd8 || input[2] !== 0xff) return undefined;
+  try {
+    const { width, height, type, orientation = 1 } = imageSize(input);
+    if (type !== 'jpg' || !(width > 0) || !(height > 0)) return undefined;
+    // EXIF orientations 5–8 turn the picture a quarter, so its sides swap.
+    return orientation >= 5 ? { width: height, height: width } : { width, height };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The libvips header read; the pixel limit is lifted so the rejection can state the real size. */
+async function readHeaderWithLibvips(input: Buffer, { source }: PreprocessOptions): Promise<{ width: number; height: number }> {
   let metadata: Metadata;
   try {
     metadata = await sharp(input, { limitInputPixels: false, failOn: 'error', autoOrient: true }).metadata();
@@ -190,11 +218,7 @@ async function readHeader(input: Buffer, { source, maxPixels }: PreprocessOption
   if (!ACCEPTED_FORMATS.has(metadata.format)) {
     throw new ImageRejectedError(source, 'unsupported-format', { format: metadata.format.toUpperCase() });
   }
-  const { width, height } = metadata.autoOrient;
-  if (width * height > maxPixels) {
-    throw new ImageRejectedError(source, 'too-many-pixels', { width, height, maxPixels });
-  }
-  return { width, height };
+  return metadata.autoOrient;
 }
 
 interface RawPixels {

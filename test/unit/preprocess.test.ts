@@ -95,6 +95,17 @@ describe('preprocessImage', () => {
     assert.ok(at(result.tensor, 0, bottom.x, bottom.y) < 0, 'bottom is not red');
   });
 
+  test('reports the same oriented size as libvips for every EXIF orientation, progressive JPEGs too', async () => {
+    for (const progressive of [false, true]) {
+      for (let orientation = 1; orientation <= 8; orientation += 1) {
+        const jpeg = await paint(36, 20, 3, (x) => (x < 18 ? RED : BLUE)).jpeg({ progressive }).withMetadata({ orientation }).toBuffer();
+        const { autoOrient } = await sharp(jpeg, { autoOrient: true }).metadata();
+        const result = await preprocessImage(jpeg, options());
+        assert.deepEqual({ width: result.width, height: result.height }, autoOrient, `orientation ${orientation}, progressive ${progressive}`);
+      }
+    }
+  });
+
   test('flattens transparency onto white', async () => {
     const png = await paint(64, 48, 4, () => [0, 0, 0, 0]).png().toBuffer();
     const { tensor } = await preprocessImage(png, options({ source: 'clear.png' }));
@@ -202,6 +213,18 @@ describe('rejections', () => {
     // Stating the dimensions proves the header check fired; the pixel-limit error from the decoder has none.
     assert.equal(error.message, 'x.png: image is 5000×5000 = 25.0 MP, over the 1.0 MP limit');
     assert.ok(performance.now() - started < 500, 'no full decode of 25 MP');
+  });
+
+  test('a JPEG over the pixel limit states its oriented size', async () => {
+    const jpeg = await paint(400, 300, 3, () => RED).jpeg().withMetadata({ orientation: 8 }).toBuffer();
+    const error = await assertRejected(preprocessImage(jpeg, options({ source: 'big.jpg', maxPixels: 100_000 })), 'too-many-pixels', 'big.jpg');
+    assert.equal(error.message, 'big.jpg: image is 300×400 = 0.1 MP, over the 0.1 MP limit');
+  });
+
+  test('bytes that only start like a JPEG are refused as corrupt', async () => {
+    const fake = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0'.repeat(50))]);
+    const error = await assertRejected(preprocessImage(fake, options({ source: 'fake.jpg' })), 'truncated', 'fake.jpg');
+    assert.equal(error.message, 'fake.jpg: image data is truncated or corrupt');
   });
 
   test('random bytes are not an image', async () => {
