@@ -154,7 +154,7 @@ export class Backbone {
     if (batch.length < needed) {
       throw new RangeError(`batch holds ${batch.length} values, ${count} images of 3×${size}×${size} need ${needed}`);
     }
-    const input = handOver && isWholeBuffer(batch, needed) ? batch : batch.slice(0, needed);
+    const input = handOver && isWholeBuffer(batch, needed) ? batch : pooledCopy(batch, needed);
     const output = await this.session.run(this.manifest.inputName, this.manifest.outputName, input, [count, 3, size, size], priority);
     inputBuffers.give(output.input);
     // [N, 2048] and torchvision exports' [N, 2048, 1, 1] hold the same values; only the count matters.
@@ -176,6 +176,13 @@ export class Backbone {
 /** Transferring moves the whole ArrayBuffer, so only a view of exactly the batch may go as it is. */
 function isWholeBuffer(batch: Float32Array, length: number): boolean {
   return batch.length === length && batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength && batch.buffer instanceof ArrayBuffer;
+}
+
+/** The first `length` values of `batch` in a pooled buffer: a copy that travels to the worker and back. */
+function pooledCopy(batch: Float32Array, length: number): Float32Array {
+  const copy = inputBuffers.take(length);
+  copy.set(batch.subarray(0, length));
+  return copy;
 }
 
 function isCpuOnly(options: InferenceSession.SessionOptions): boolean {
@@ -337,6 +344,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 const maxBatch = workerData.maxBatch;
 let session = null;
+let mergeBuffer = null;
 const jobs = [];
 let pumping = false;
 const describe = (list) => list.map((m) => m.isTensor
@@ -380,7 +388,10 @@ async function runBatch(batch) {
   const count = batch.reduce((sum, job) => sum + job.args.dims[0], 0);
   let data = batch[0].args.data;
   if (batch.length > 1) {
-    data = new Float32Array(batch.reduce((sum, job) => sum + job.args.data.length, 0));
+    // Merged photos go into one buffer kept for the next merge: fresh memory per run page-faults.
+    const length = batch.reduce((sum, job) => sum + job.args.data.length, 0);
+    if (!mergeBuffer || mergeBuffer.length !== length) mergeBuffer = new Float32Array(length);
+    data = mergeBuffer;
     let offset = 0;
     for (const job of batch) { data.set(job.args.data, offset); offset += job.args.data.length; }
   }
