@@ -7,10 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddingIndex } from '../../src/core/search/in-memory-index/embedding-index.ts';
 import { nearestThroughIndex } from '../../src/core/search/in-memory-index/nearest.ts';
+import { DisplayRowCache } from '../../src/core/search/in-memory-index/row-cache.ts';
 import type { Database } from '../../src/db/database.ts';
 import { openPostgres } from '../../src/db/engines/postgres.ts';
+import { CatalogStateRepository } from '../../src/db/repositories/catalog-state.ts';
 import { ImageRepository, type NearestQuery } from '../../src/db/repositories/images.ts';
 import { ProductRepository } from '../../src/db/repositories/products.ts';
+import type { SearchHit } from '../../src/domain/catalog.ts';
 import { testEngines } from '../helpers/databases.ts';
 import { near, unitVector } from '../helpers/vectors.ts';
 
@@ -25,7 +28,15 @@ for (const engine of testEngines()) {
     let index: EmbeddingIndex;
     let products: ProductRepository;
     let images: ImageRepository;
+    let rows: DisplayRowCache;
+    let rowReads: number[][];
     let nextSeed = 1;
+
+    /** A search as the assistant runs it: with the catalog revision its catalog check just read. */
+    async function indexed(query: NearestQuery): Promise<SearchHit[]> {
+      const { revision } = await new CatalogStateRepository(db).revision();
+      return nearestThroughIndex(index, rows, query, revision);
+    }
 
     /** A product with `count` images around centre `cluster`. */
     async function addProduct(sku: string, cluster: number, options: { stock?: number; count?: number; category?: string; model?: string } = {}): Promise<number> {
@@ -44,7 +55,7 @@ for (const engine of testEngines()) {
 
     /** Index answer and exact database answer for the same query. */
     async function both(query: NearestQuery): Promise<{ indexed: string[]; exact: string[]; scores: [number[], number[]] }> {
-      const indexedHits = await nearestThroughIndex(index, images, query);
+      const indexedHits = await indexed(query);
       const exactHits = await images.nearest(query);
       return {
         indexed: indexedHits.map((hit) => hit.product.sku),
@@ -66,6 +77,13 @@ for (const engine of testEngines()) {
       db = await engine.open();
       products = new ProductRepository(db);
       images = new ImageRepository(db);
+      rowReads = [];
+      rows = new DisplayRowCache({
+        searchableImages: (query, imageIds) => {
+          rowReads.push([...imageIds]);
+          return images.searchableImages(query, imageIds);
+        },
+      });
       for (let i = 0; i < 60; i += 1) await addProduct(`P${i}`, i, { stock: i % 4 === 0 ? 0 : 2, count: 1 + (i % 3) });
       await addProduct('OTHER-MODEL', 0, { model: OTHER_MODEL });
       index = await EmbeddingIndex.open({ db, modelId: MODEL, dimension: DIM });
@@ -93,23 +111,55 @@ for (const engine of testEngines()) {
       await assertSameAsExact({ categories: ['c1'] });
       const [image] = await images.listForProduct((await products.findBySku('P1'))!.id);
       const fromImage: NearestQuery = { near: { imageId: image!.id }, modelId: MODEL, limit: 6, excludeProductId: image!.productId };
-      const indexed = await nearestThroughIndex(index, images, fromImage);
-      assert.deepEqual(indexed.map((hit) => hit.product.sku), (await images.nearest(fromImage)).map((hit) => hit.product.sku));
-      assert.ok(indexed.every((hit) => hit.product.sku !== 'P1'));
+      const similar = await indexed(fromImage);
+      assert.deepEqual(similar.map((hit) => hit.product.sku), (await images.nearest(fromImage)).map((hit) => hit.product.sku));
+      assert.ok(similar.every((hit) => hit.product.sku !== 'P1'));
     });
 
     it('follows stock, activity and new products', async () => {
-      const [best] = await nearestThroughIndex(index, images, { near: { embedding: queries[1]! }, modelId: MODEL, limit: 1 });
+      const [best] = await indexed({ near: { embedding: queries[1]! }, modelId: MODEL, limit: 1 });
       await products.setStock(best!.product.sku, 0);
       await assertSameAsExact();
-      let skus = (await nearestThroughIndex(index, images, { near: { embedding: queries[1]! }, modelId: MODEL, limit: 60 })).map((hit) => hit.product.sku);
+      let skus = (await indexed({ near: { embedding: queries[1]! }, modelId: MODEL, limit: 60 })).map((hit) => hit.product.sku);
       assert.ok(!skus.includes(best!.product.sku));
       await products.setStock(best!.product.sku, 5);
       await products.deactivate('P5');
       await addProduct('NEW', 1, { count: 2 });
       await assertSameAsExact();
-      skus = (await nearestThroughIndex(index, images, { near: { embedding: queries[1]! }, modelId: MODEL, limit: 60 })).map((hit) => hit.product.sku);
+      skus = (await indexed({ near: { embedding: queries[1]! }, modelId: MODEL, limit: 60 })).map((hit) => hit.product.sku);
       assert.ok(skus.includes(best!.product.sku) && skus.includes('NEW') && !skus.includes('P5'));
+    });
+
+    it('reads no product rows again while the catalog is unchanged, and shows every change at once', async () => {
+      const query: NearestQuery = { near: { embedding: queries[4]! }, modelId: MODEL, limit: 5 };
+      const first = await indexed(query);
+      const readsBefore = rowReads.length;
+      const again = await indexed(query);
+      assert.equal(rowReads.length, readsBefore, 'an unchanged catalog is answered from the remembered rows');
+      assert.deepEqual(again, first);
+
+      const [best, second] = first;
+      await products.upsert({ sku: best!.product.sku, name: 'Renamed', price: '9.50', currency: 'USD', category: best!.product.category, stock: 3 });
+      await products.setStock(second!.product.sku, 0);
+      const changed = await indexed(query);
+      assert.ok(rowReads.length > readsBefore, 'a changed catalog is read again');
+      assert.equal(changed[0]!.product.sku, best!.product.sku);
+      assert.equal(changed[0]!.product.name, 'Renamed');
+      assert.equal(changed[0]!.product.price, '9.50');
+      assert.ok(!changed.some((hit) => hit.product.sku === second!.product.sku), 'a product that sold out is not offered');
+      await products.setStock(second!.product.sku, 2);
+    });
+
+    it('reads every row from the database when the caller saw no revision or another one', async () => {
+      const query: NearestQuery = { near: { embedding: queries[5]! }, modelId: MODEL, limit: 4 };
+      const remembered = await indexed(query);
+      const { revision } = await new CatalogStateRepository(db).revision();
+      for (const seen of [undefined, revision - 1]) {
+        const readsBefore = rowReads.length;
+        const hits = await nearestThroughIndex(index, rows, query, seen);
+        assert.equal(rowReads.length, readsBefore + 1);
+        assert.deepEqual(hits, remembered);
+      }
     });
 
     it('follows re-embedding with another model and deleted rows', async () => {
@@ -139,14 +189,14 @@ for (const engine of testEngines()) {
         const other = await openPostgres({ url: process.env.TEST_DATABASE_URL!, schema, maxConnections: 1 });
         try {
           const otherProducts = new ProductRepository(other);
-          const [best] = await nearestThroughIndex(index, images, { near: { embedding: queries[3]! }, modelId: MODEL, limit: 1 });
+          const [best] = await indexed({ near: { embedding: queries[3]! }, modelId: MODEL, limit: 1 });
           await otherProducts.setStock(best!.product.sku, 0);
           const { product } = await otherProducts.upsert({ sku: 'ELSEWHERE', name: 'x', price: '1.00', currency: 'USD', category: 'c1', stock: 1 });
           await new ImageRepository(other).add({
             productId: product.id, source: 's', filePath: 'f', width: 1, height: 1, modelId: MODEL,
             sha256: 'e'.repeat(64), embedding: near(queries[3]!, 1, 0.01),
           });
-          const skus = (await nearestThroughIndex(index, images, { near: { embedding: queries[3]! }, modelId: MODEL, limit: 3 })).map((hit) => hit.product.sku);
+          const skus = (await indexed({ near: { embedding: queries[3]! }, modelId: MODEL, limit: 3 })).map((hit) => hit.product.sku);
           assert.equal(skus[0], 'ELSEWHERE');
           assert.ok(!skus.includes(best!.product.sku));
           await assertSameAsExact();

@@ -22,12 +22,16 @@ export class ModelConsistency {
     return counts;
   }
 
-  /** @throws {ModelMismatchError} when any stored embedding came from another model. */
-  async assertConsistent(): Promise<void> {
+  /**
+   * @returns the catalog revision that was checked (searches use it to know the catalog is unchanged).
+   * @throws {ModelMismatchError} when any stored embedding came from another model.
+   */
+  async assertConsistent(): Promise<number> {
     const { revision } = await this.state.revision();
-    if (revision === this.verifiedRevision) return;
+    if (revision === this.verifiedRevision) return revision;
     // The cheap existence check runs after every catalog change; the counts only for the error.
     if (await this.images.hasEmbeddingsOtherThan(this.activeModelId)) throw catalogModelMismatch(this.activeModelId, await this.foreignEmbeddings());
     this.verifiedRevision = revision;
+    return revision;
   }
 }

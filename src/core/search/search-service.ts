@@ -13,6 +13,7 @@ import type { EmbeddingModel } from '../ports.ts';
 import { rankByCategory, type RankingOptions, type RankingPrediction } from './category-ranking.ts';
 import type { EmbeddingIndex } from './in-memory-index/embedding-index.ts';
 import { nearestThroughIndex, warmUpNearest } from './in-memory-index/nearest.ts';
+import { DisplayRowCache } from './in-memory-index/row-cache.ts';
 
 /** Predicts a query's category from raw backbone features; undefined without a usable head. */
 export interface CategoryPredictor {
@@ -66,11 +67,12 @@ export interface ImageSearchOptions {
    * A {@link SearchService.checkCatalog} the caller started earlier (while the photo downloaded);
    * without it the check runs while the photo is embedded.
    */
-  readonly catalogCheck?: Promise<void>;
+  readonly catalogCheck?: Promise<number>;
 }
 
 export class SearchService {
   private readonly images: ImageRepository;
+  private readonly displayRows: DisplayRowCache;
   private readonly products: ProductRepository;
   private readonly log: SearchLogRepository;
   /** Search-log rows still being written (see {@link SearchService.settled}). */
@@ -96,6 +98,7 @@ export class SearchService {
     },
   ) {
     this.images = new ImageRepository(deps.db);
+    this.displayRows = new DisplayRowCache(this.images);
     this.products = new ProductRepository(deps.db);
     this.log = new SearchLogRepository(deps.db);
   }
@@ -110,7 +113,7 @@ export class SearchService {
     if (!index) return;
     const model = await this.deps.model();
     await this.checkCatalog();
-    await warmUpNearest(index, this.images, model.modelId, model.dimension);
+    await warmUpNearest(index, this.displayRows, model.modelId, model.dimension);
   }
 
   /**
@@ -129,7 +132,7 @@ export class SearchService {
     const { embedding, features } = embedded.value;
     const prediction = await this.predictCategory(features);
     const query: ImageQuery = { embedding, modelId: model.modelId, ...(prediction ? { prediction } : {}) };
-    return { ...(await this.rankedPage(query, page, requester, startedAt)), query };
+    return { ...(await this.rankedPage(query, page, requester, startedAt, checked.value)), query };
   }
 
   /**
@@ -137,17 +140,18 @@ export class SearchService {
    * @throws {ModelMismatchError} if the catalog needs reindexing.
    */
   async searchByQuery(query: ImageQuery, page: PageRequest, requester: Requester, startedAt = performance.now()): Promise<SearchResult> {
-    await this.checkCatalog();
-    return this.rankedPage(query, page, requester, startedAt);
+    const revision = await this.checkCatalog();
+    return this.rankedPage(query, page, requester, startedAt, revision);
   }
 
   /**
    * Checks that every stored embedding comes from the active model (one cheap query per catalog
    * revision); a caller may start it early and hand it to {@link SearchService.searchByImage}.
+   * @returns the catalog revision it read, so the search knows which catalog it answers from.
    * @throws {ModelMismatchError} if the catalog needs reindexing.
    */
-  async checkCatalog(): Promise<void> {
-    await (await this.deps.consistency()).assertConsistent();
+  async checkCatalog(): Promise<number> {
+    return (await this.deps.consistency()).assertConsistent();
   }
 
   /** Resolves once every search answered so far is in the search log (stats, shutdown, tests). */
@@ -156,12 +160,12 @@ export class SearchService {
   }
 
   /** A page of `query`'s answer, once the catalog is known to be consistent with its model. */
-  private async rankedPage(query: ImageQuery, page: PageRequest, requester: Requester, startedAt: number): Promise<SearchResult> {
+  private async rankedPage(query: ImageQuery, page: PageRequest, requester: Requester, startedAt: number, catalogRevision: number): Promise<SearchResult> {
     const { embedding, modelId, prediction } = query;
     const offset = page.offset ?? 0;
     // Re-ranking can pull in-category hits from below the page, so look further than we show.
     const window = prediction ? (offset + page.limit) * 3 : page.limit;
-    const nearest = await this.nearest({ near: { embedding }, modelId, limit: window, offset: prediction ? 0 : offset });
+    const nearest = await this.nearest({ near: { embedding }, modelId, limit: window, offset: prediction ? 0 : offset }, catalogRevision);
     const ranked = prediction && this.deps.ranking
       ? rankByCategory(nearest, prediction, this.deps.ranking, { category: (hit) => hit.product.category, score: (hit) => hit.score })
       : nearest;
@@ -173,10 +177,10 @@ export class SearchService {
   async searchSimilarToImage(imageId: number, page: PageRequest, requester: Requester): Promise<SearchResult> {
     const startedAt = performance.now();
     const model = await this.deps.model();
-    await this.checkCatalog();
+    const revision = await this.checkCatalog();
     const image = await this.images.findById(imageId);
     const hits = image
-      ? await this.nearest({ near: { imageId }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0, excludeProductId: image.productId })
+      ? await this.nearest({ near: { imageId }, modelId: model.modelId, limit: page.limit, offset: page.offset ?? 0, excludeProductId: image.productId }, revision)
       : [];
     return this.answer('similar', hits, model.modelId, requester, startedAt, page);
   }
@@ -200,12 +204,15 @@ export class SearchService {
     return { products: pageOfProducts, latencyMs };
   }
 
-  /** Through the in-memory index when there is one; a failing index costs speed, never the answer. */
-  private async nearest(query: NearestQuery): Promise<SearchHit[]> {
+  /**
+   * Through the in-memory index when there is one; a failing index costs speed, never the answer.
+   * @param catalogRevision the revision this search's catalog check read.
+   */
+  private async nearest(query: NearestQuery, catalogRevision: number): Promise<SearchHit[]> {
     const index = await this.deps.index?.();
     if (index) {
       try {
-        return await nearestThroughIndex(index, this.images, query);
+        return await nearestThroughIndex(index, this.displayRows, query, catalogRevision);
       } catch (error) {
         this.deps.warn?.({ err: error instanceof Error ? error.message : String(error) }, 'in-memory search index failed; searching the database directly');
       }

@@ -49,7 +49,7 @@ function fakeSearch(total: number, options: { score?: number; fail?: Error } = {
       return Promise.resolve({ ...page('image', request), query });
     },
     searchByQuery: (_query: ImageQuery, request: PageRequest) => Promise.resolve(page('query', request)),
-    checkCatalog: () => Promise.resolve(),
+    checkCatalog: () => Promise.resolve(1),
     searchSimilarToImage: (_imageId: number, request: PageRequest) => Promise.resolve(page('similar', request)),
   };
 }
@@ -124,7 +124,7 @@ describe('conversation core: photo search', () => {
   test('the catalog check starts before the picture downloads and goes to the search with it', async () => {
     const steps: string[] = [];
     const search = fakeSearch(12);
-    const check = Promise.resolve();
+    const check = Promise.resolve(1);
     const handedTo: unknown[] = [];
     const { core } = conversation({
       ...search,

@@ -1,14 +1,16 @@
 /**
  * Nearest in-stock products through the in-memory index. The index ranks exactly (pgvector's
  * halfvec cosine distance, each product's closest image, ties by product id — the definition of
- * ImageRepository.nearest) among the products its int8 scan proposes; the database then supplies
- * the products' current rows and drops any that stopped being searchable since the index's last
+ * ImageRepository.nearest) among the products its int8 scan proposes; the products' rows come
+ * from the display-row cache when the catalog is known to be at the index's revision, otherwise
+ * from the database, which then drops any that stopped being searchable since the index's last
  * sync. The answer is the exact scan's as long as the scan keeps every true top product among its
  * `margin` extra proposals (recall@10 is printed by bench/vector-index.bench.ts).
  */
-import type { ImageRepository, NearestQuery } from '../../../db/repositories/images.ts';
+import type { NearestQuery } from '../../../db/repositories/images.ts';
 import type { SearchHit } from '../../../domain/catalog.ts';
 import type { EmbeddingIndex } from './embedding-index.ts';
+import type { DisplayRowCache } from './row-cache.ts';
 
 /** Fewest extra products the int8 scan proposes beyond those asked for. */
 const MIN_MARGIN = 20;
@@ -20,35 +22,37 @@ const MIN_MARGIN = 20;
  * search blocked the event loop for 43 ms and the later ones for under 10 (bench:index).
  * @param dimension length of the model's embeddings (2048 for ResNet-50)
  */
-export async function warmUpNearest(index: EmbeddingIndex, images: ImageRepository, modelId: string, dimension: number): Promise<void> {
+export async function warmUpNearest(index: EmbeddingIndex, rows: DisplayRowCache, modelId: string, dimension: number): Promise<void> {
   const neutral = new Float32Array(dimension).fill(1 / Math.sqrt(dimension));
-  await nearestThroughIndex(index, images, { near: { embedding: neutral }, modelId, limit: 10 });
+  await nearestThroughIndex(index, rows, { near: { embedding: neutral }, modelId, limit: 10 });
 }
 
 /**
  * The `query.limit` products after `query.offset` closest to the query, best first.
+ * @param seenRevision the catalog revision the caller read during this search (the catalog check), if any.
  * @throws whatever the index or the database throws; callers may fall back to ImageRepository.nearest.
  */
-export async function nearestThroughIndex(index: EmbeddingIndex, images: ImageRepository, query: NearestQuery): Promise<SearchHit[]> {
+export async function nearestThroughIndex(index: EmbeddingIndex, rows: DisplayRowCache, query: NearestQuery, seenRevision?: number): Promise<SearchHit[]> {
   const offset = query.offset ?? 0;
   const asked = offset + query.limit;
   const filter = { categories: query.categories, excludeProductId: query.excludeProductId };
   let wanted = asked;
-  // Optimistic: search the index as it is, read the rows together with the catalog revision, and
-  // only when the revision moved bring the index up to date and search again. Saves a database
-  // round trip per search while the catalog is unchanged, which is nearly always.
+  // A revision the caller saw but the index does not reflect yet: catch up first. Otherwise search
+  // the index as it is; rows come from the cache when the caller saw this very revision, or are read
+  // together with the revision, and only when that moved is the index brought up to date and
+  // searched again. Either way no database round trip is spent on the revision alone.
   await index.settled();
-  if (index.catalogRevision === undefined) await index.sync();
+  if (index.catalogRevision === undefined || (seenRevision !== undefined && seenRevision !== index.catalogRevision)) await index.sync();
   for (let attempt = 0; ; attempt += 1) {
     const revision = index.catalogRevision;
     const found = await index.nearest(query.near, wanted, Math.max(wanted, MIN_MARGIN), filter);
-    const rows = await images.searchableImages(query, found.hits.map((hit) => hit.imageId));
-    if (rows.catalogRevision !== revision && attempt < 3) {
+    const read = await rows.read(query, found.hits.map((hit) => hit.imageId), revision, seenRevision);
+    if (read.catalogRevision !== revision && attempt < 3) {
       await index.sync();
       continue;
     }
     const hits = found.hits.flatMap((hit) => {
-      const row = rows.hits.get(hit.imageId);
+      const row = read.hits.get(hit.imageId);
       return row ? [{ product: row.product, image: row.image, score: 1 - hit.distance }] : [];
     });
     // Missing rows: stock changed after the revision was read (a concurrent writer); ask for more.
