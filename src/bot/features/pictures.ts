@@ -31,20 +31,44 @@ export function pictureSource(ctx: BotContext, services: BotServices, picture: I
   };
 }
 
-/** Shows "sending photo…" without delaying the answer; a failed chat action is not worth an error. */
-export function showWorking(ctx: BotContext, services: BotServices): void {
-  void ctx.replyWithChatAction('upload_photo').catch((error: unknown) => {
-    services.logger.debug({ err: String(error) }, 'chat action failed');
-  });
+/**
+ * How long an accepted request may take before the customer sees "sending photo…". Telegram
+ * recommends chat actions only for answers that take a noticeable time, and each one is another
+ * Bot API call: a photo answer usually goes out in well under this.
+ */
+export const SHOW_WORKING_AFTER_MS = 1_000;
+
+/**
+ * Runs `answer` (a search and its sending) and shows "sending photo…" if it is still running
+ * {@link SHOW_WORKING_AFTER_MS} after the request was accepted; `answer` calls `onAccepted` once
+ * the request passed the rate limit. A failed chat action is not worth an error.
+ */
+export async function answerShowingWork(
+  ctx: Pick<BotContext, 'replyWithChatAction'>,
+  services: Pick<BotServices, 'logger'>,
+  answer: (onAccepted: () => void) => Promise<void>,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const showWorking = (): void => {
+    ctx.replyWithChatAction('upload_photo').catch((error: unknown) => {
+      services.logger.debug({ err: String(error) }, 'chat action failed');
+    });
+  };
+  try {
+    await answer(() => {
+      timer ??= setTimeout(showWorking, SHOW_WORKING_AFTER_MS);
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Searches by `picture` and answers the customer, whatever the outcome. */
 export async function searchByPicture(ctx: BotContext, services: BotServices, picture: IncomingPicture, startedAt = performance.now()): Promise<void> {
-  const answer = await services.assistant.conversation.searchByPhoto(ctx.asker, pictureSource(ctx, services, picture), {
-    startedAt,
-    onAccepted: () => showWorking(ctx, services),
+  await answerShowingWork(ctx, services, async (onAccepted) => {
+    const answer = await services.assistant.conversation.searchByPhoto(ctx.asker, pictureSource(ctx, services, picture), { startedAt, onAccepted });
+    await sendSearchAnswer(ctx, services, answer);
   });
-  await sendSearchAnswer(ctx, services, answer);
 }
 
 function sized(fileId: string, fileSize: number | undefined): IncomingPicture {

@@ -2,7 +2,7 @@
 import { Composer } from 'grammy';
 import type { BotContext, BotServices } from '../context.ts';
 import { CALLBACK, sendSearchAnswer } from '../render/answers.ts';
-import { showWorking } from './pictures.ts';
+import { answerShowingWork } from './pictures.ts';
 
 /** Callback handlers for the result buttons. */
 export function resultButtonsFeature(services: BotServices): Composer<BotContext> {
@@ -10,8 +10,9 @@ export function resultButtonsFeature(services: BotServices): Composer<BotContext
   const feature = new Composer<BotContext>();
   feature.callbackQuery(new RegExp(`^${CALLBACK.moreLike}:(\\d+)$`), async (ctx) => {
     await ctx.answerCallbackQuery();
-    const answer = await conversation.moreLike(ctx.asker, Number(ctx.match[1]), { onAccepted: () => showWorking(ctx, services) });
-    await sendSearchAnswer(ctx, services, answer);
+    await answerShowingWork(ctx, services, async (onAccepted) => {
+      await sendSearchAnswer(ctx, services, await conversation.moreLike(ctx.asker, Number(ctx.match[1]), { onAccepted }));
+    });
   });
   feature.callbackQuery(new RegExp(`^${CALLBACK.showMore}:([0-9a-z]+):(\\d+)$`), async (ctx) => {
     const answer = await conversation.showMore(ctx.asker, ctx.match[1]!, Number(ctx.match[2]));
