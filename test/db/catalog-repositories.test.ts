@@ -154,12 +154,18 @@ for (const engine of testEngines()) {
       });
     });
 
-    it('summarises the search log with latency percentiles', async () => {
+    it('writes many search-log rows in one statement and summarises them with latency percentiles', async () => {
       const log = new SearchLogRepository(db);
-      for (const latencyMs of [10, 20, 30, 40, 1000]) {
-        await log.record({ channel: 'test', userRef: '1', queryKind: 'image', modelId: MODEL, latencyMs, matched: latencyMs < 1000, topProductIds: [1], topScores: [0.9] });
-      }
-      await log.record({ channel: 'test', userRef: '1', queryKind: 'text', modelId: null, latencyMs: 5000, matched: true, topProductIds: [], topScores: [] });
+      await log.recordAll([
+        ...[10, 20, 30, 40, 1000].map((latencyMs) => ({ channel: 'test', userRef: '1', queryKind: 'image' as const, modelId: MODEL, latencyMs, matched: latencyMs < 1000, topProductIds: [1, latencyMs], topScores: [0.9, 0.5], predictedCategory: 'hats', categoryConfidence: 0.75 })),
+        { channel: 'test', userRef: null, queryKind: 'text', modelId: null, latencyMs: 5000, matched: true, topProductIds: [], topScores: [] },
+      ]);
+      const { rows } = await db.query<{ user_ref: string | null; top_product_ids: number[]; top_scores: number[]; predicted_category: string | null; category_confidence: number | null }>(
+        'SELECT user_ref, top_product_ids, top_scores, predicted_category, category_confidence FROM search_log ORDER BY id',
+      );
+      assert.deepEqual(rows.map((row) => row.top_product_ids), [[1, 10], [1, 20], [1, 30], [1, 40], [1, 1000], []]);
+      assert.deepEqual(rows[0], { user_ref: '1', top_product_ids: [1, 10], top_scores: [0.9, 0.5], predicted_category: 'hats', category_confidence: 0.75 });
+      assert.deepEqual(rows[5], { user_ref: null, top_product_ids: [], top_scores: [], predicted_category: null, category_confidence: null });
       const summary = await log.summary();
       assert.equal(summary.total, 6);
       assert.equal(summary.last24h, 6);

@@ -27,7 +27,7 @@ for (const engine of testEngines()) {
         ['2026-10-01T10:00:00Z', { channel: 'web', latencyMs: 999 }],
       ];
       for (const [at, fields] of rows) {
-        await log.record(entry(fields));
+        await log.recordAll([entry(fields)]);
         await db.query('UPDATE search_log SET created_at = $1::timestamptz WHERE id = (SELECT max(id) FROM search_log)', [at]);
       }
     });

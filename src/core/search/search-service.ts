@@ -60,6 +60,13 @@ export interface SearchResult {
 }
 
 /** How a photo search is run; everything optional. */
+/**
+ * Search-log rows wait this long, in milliseconds, or until this many have gathered, and are then
+ * written in one statement: one INSERT per answer cost the event loop about a millisecond each,
+ * and ran while the answer was being sent.
+ */
+export const SEARCH_LOG_WRITES = { delayMs: 250, batchSize: 50 } as const;
+
 export interface ImageSearchOptions {
   /** `performance.now()` when the query was received, so the logged latency covers the download. */
   readonly startedAt?: number;
@@ -77,6 +84,9 @@ export class SearchService {
   private readonly log: SearchLogRepository;
   /** Search-log rows still being written (see {@link SearchService.settled}). */
   private readonly logWrites = new BackgroundWrites();
+  /** Search-log rows gathered for the next write, and the timer that will write them. */
+  private readonly unwrittenLog: SearchLogEntry[] = [];
+  private logTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -85,6 +95,8 @@ export class SearchService {
       readonly consistency: () => Promise<ModelConsistency>;
       /** Cosine similarity under which the best hit counts as no match. */
       readonly minScore: number;
+      /** When gathered search-log rows are written (default {@link SEARCH_LOG_WRITES}). */
+      readonly searchLogWrites?: { readonly delayMs: number; readonly batchSize: number };
       /** Optional category head: confident predictions move that category ahead (see category-ranking.ts). */
       readonly classifier?: CategoryPredictor;
       readonly ranking?: RankingOptions;
@@ -156,6 +168,7 @@ export class SearchService {
 
   /** Resolves once every search answered so far is in the search log (stats, shutdown, tests). */
   settled(): Promise<void> {
+    this.writeLog();
     return this.logWrites.settled();
   }
 
@@ -258,13 +271,26 @@ export class SearchService {
   }
 
   /**
-   * Writes the search log without making the answer wait: the row is written while the channel
-   * sends the answer. A failed write costs the row, never the customer's answer. Readers of the
-   * log (stats, the dashboard) wait for {@link SearchService.settled} first.
+   * Writes the search log without making the answer wait: rows gather for up to
+   * {@link SEARCH_LOG_WRITES} `delayMs` (or `batchSize` rows) and go to the database in one
+   * statement, after the channel has sent the answer instead of while it sends. A failed write costs
+   * its rows, never a customer's answer. Readers of the log (stats, the dashboard, shutdown) wait
+   * for {@link SearchService.settled}, which writes the gathered rows at once.
    */
   private record(entry: SearchLogEntry): void {
-    const write = this.log.record(entry).catch((error: unknown) => {
-      this.deps.warn?.({ err: error instanceof Error ? error.message : String(error) }, 'could not write a search to the search log');
+    this.unwrittenLog.push(entry);
+    const { delayMs, batchSize } = this.deps.searchLogWrites ?? SEARCH_LOG_WRITES;
+    if (this.unwrittenLog.length >= batchSize) this.writeLog();
+    else this.logTimer ??= setTimeout(() => this.writeLog(), delayMs).unref();
+  }
+
+  private writeLog(): void {
+    clearTimeout(this.logTimer);
+    this.logTimer = undefined;
+    const entries = this.unwrittenLog.splice(0);
+    if (entries.length === 0) return;
+    const write = this.log.recordAll(entries).catch((error: unknown) => {
+      this.deps.warn?.({ err: error instanceof Error ? error.message : String(error), rows: entries.length }, 'could not write searches to the search log');
     });
     void this.logWrites.track(write);
   }

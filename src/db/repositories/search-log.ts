@@ -32,11 +32,21 @@ export interface SearchLogSummary {
 export class SearchLogRepository {
   constructor(private readonly db: Queryable) {}
 
-  async record(entry: SearchLogEntry): Promise<void> {
+  /** Writes `entries` in one statement (all or none). */
+  async recordAll(entries: readonly SearchLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map((_, i) => {
+      const n = i * 10;
+      // Typed, because the rows of a multi-row VALUES list are typed before they meet the columns.
+      return `($${n + 1}::text, $${n + 2}::text, $${n + 3}::text, $${n + 4}::text, $${n + 5}::real, $${n + 6}::boolean, $${n + 7}::int[], $${n + 8}::real[], $${n + 9}::text, $${n + 10}::real)`;
+    });
     await this.db.query(
       `INSERT INTO search_log (channel, user_ref, query_kind, model_id, latency_ms, matched, top_product_ids, top_scores, predicted_category, category_confidence)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::int[], $8::real[], $9, $10)`,
-      [entry.channel, entry.userRef, entry.queryKind, entry.modelId, entry.latencyMs, entry.matched, [...entry.topProductIds], [...entry.topScores], entry.predictedCategory ?? null, entry.categoryConfidence ?? null],
+       VALUES ${rows.join(', ')}`,
+      entries.flatMap((entry) => [
+        entry.channel, entry.userRef, entry.queryKind, entry.modelId, entry.latencyMs, entry.matched,
+        [...entry.topProductIds], [...entry.topScores], entry.predictedCategory ?? null, entry.categoryConfidence ?? null,
+      ]),
     );
   }
 
