@@ -2,6 +2,7 @@
  * The bot's context type and the dependencies every feature receives.
  */
 import type { Context } from 'grammy';
+import type { File } from 'grammy/types';
 import type { Config } from '../config/index.ts';
 import type { Assistant } from '../core/assistant.ts';
 import type { Asker, Language, Translate } from '../core/conversation/index.ts';
@@ -21,8 +22,14 @@ export interface LocaleFlavor {
   asker: Asker;
 }
 
+/** Added by the picture-file prefetch (features/pictures.ts) to updates carrying a single picture. */
+export interface PrefetchFlavor {
+  /** Telegram's `getFile` answer for the message's picture, asked for as the update arrived. */
+  pictureFile?: { readonly fileId: string; readonly file: Promise<File> };
+}
+
 /** The context every ShopLens handler receives. */
-export type BotContext = Context & LocaleFlavor;
+export type BotContext = Context & LocaleFlavor & PrefetchFlavor;
 
 /** What the bot needs from the rest of ShopLens. */
 export interface BotDependencies {

@@ -13,6 +13,7 @@ import { albumSearchFeature } from './features/album-search.ts';
 import { fallbackFeature } from './features/fallback.ts';
 import { ownerCommandsFeature } from './features/owner-commands.ts';
 import { photoSearchFeature } from './features/photo-search.ts';
+import { prefetchPictureFile } from './features/pictures.ts';
 import { resultButtonsFeature } from './features/result-buttons.ts';
 import { startHelpFeature } from './features/start-help.ts';
 import { textSearchFeature } from './features/text-search.ts';
@@ -62,8 +63,9 @@ export function createBot(deps: BotDependencies, options: CreateBotOptions = {})
 
   const inFlight = new InFlight();
   bot.use(inFlight.middleware);
-  bot.use(new UpdateDeduplicator({ ledger: deps.assistant.inbound, logger: deps.logger }).middleware);
   bot.use(retry.middleware);
+  bot.use(prefetchPictureFile(services));
+  bot.use(new UpdateDeduplicator({ ledger: deps.assistant.inbound, logger: deps.logger }).middleware);
   bot.use(sequentialize(chatKey));
   bot.use(localeMiddleware(deps.config.telegram.adminIds));
   bot.use(startHelpFeature());

@@ -7,6 +7,7 @@ import { ANSWER_BUDGET_MS } from './api-retry.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Api } from 'grammy';
+import type { File } from 'grammy/types';
 
 /** The Bot API's download limit for bots, in bytes. */
 export const TELEGRAM_DOWNLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
@@ -26,14 +27,19 @@ export class TelegramFiles {
     this.limitBytes = Math.min(TELEGRAM_DOWNLOAD_LIMIT_BYTES, options.maxBytes);
   }
 
+  /** False when `knownSize` (from the message) already says the file is refused unseen. */
+  mayDownload(knownSize: number | undefined): boolean {
+    return knownSize === undefined || knownSize <= this.limitBytes;
+  }
+
   /**
    * Fetches the file `fileId`. `knownSize` (from the message) lets an oversized file be refused
-   * before any request is made.
+   * before any request is made; `located` is a `getFile` answer for it asked for earlier.
    * @throws grammY's errors when Telegram refuses `getFile`, or an Error when the download fails.
    */
-  async download(api: Api, fileId: string, knownSize?: number): Promise<Download> {
-    if (knownSize !== undefined && knownSize > this.limitBytes) return this.tooLarge(knownSize);
-    const file = await api.getFile(fileId);
+  async download(api: Api, fileId: string, knownSize?: number, located?: Promise<File>): Promise<Download> {
+    if (!this.mayDownload(knownSize)) return this.tooLarge(knownSize!);
+    const file = await (located ?? api.getFile(fileId));
     if (file.file_size !== undefined && file.file_size > this.limitBytes) return this.tooLarge(file.file_size);
     if (file.file_path === undefined) throw new Error('Telegram returned no file_path for this file');
     if (path.isAbsolute(file.file_path)) return this.checked(await readFile(file.file_path));
