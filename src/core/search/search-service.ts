@@ -59,7 +59,6 @@ export interface SearchResult {
   readonly predictedCategory?: RankingPrediction;
 }
 
-/** How a photo search is run; everything optional. */
 /**
  * Search-log rows wait this long, in milliseconds, or until this many have gathered, and are then
  * written in one statement: one INSERT per answer cost the event loop about a millisecond each,
@@ -67,6 +66,7 @@ export interface SearchResult {
  */
 export const SEARCH_LOG_WRITES = { delayMs: 250, batchSize: 50 } as const;
 
+/** How a photo search is run; everything optional. */
 export interface ImageSearchOptions {
   /** `performance.now()` when the query was received, so the logged latency covers the download. */
   readonly startedAt?: number;
