@@ -196,7 +196,6 @@ async function readHeader(input: Buffer, options: PreprocessOptions): Promise<{ 
  * @returns width and height in pixels after the EXIF orientation, or undefined.
  */
 function readJpegSize(input: Buffer): { width: number; height: number } | undefined {
-  if (input.length < 4 || input[0] !== 0xff || input[1] !== 0xd8 || input[2] !== 0xff) return undefined;
   try {
     const { width, height, type, orientation = 1 } = imageSize(input);
     if (type !== 'jpg' || !(width > 0) || !(height > 0)) return undefined;
