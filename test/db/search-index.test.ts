@@ -83,10 +83,12 @@ for (const engine of testEngines()) {
           rowReads.push([...imageIds]);
           return images.searchableImages(query, imageIds);
         },
+        searchableImagesAfter: (modelId, after, limit) => images.searchableImagesAfter(modelId, after, limit),
       });
       for (let i = 0; i < 60; i += 1) await addProduct(`P${i}`, i, { stock: i % 4 === 0 ? 0 : 2, count: 1 + (i % 3) });
       await addProduct('OTHER-MODEL', 0, { model: OTHER_MODEL });
       index = await EmbeddingIndex.open({ db, modelId: MODEL, dimension: DIM });
+      rows.follow(index);
     });
     after(async () => {
       await index?.close();
@@ -148,6 +150,31 @@ for (const engine of testEngines()) {
       assert.equal(changed[0]!.product.price, '9.50');
       assert.ok(!changed.some((hit) => hit.product.sku === second!.product.sku), 'a product that sold out is not offered');
       await products.setStock(second!.product.sku, 2);
+    });
+
+    it('after a sale, reads again only the rows of the product sold, and a filled cache reads none at all', async () => {
+      const query: NearestQuery = { near: { embedding: queries[2]! }, modelId: MODEL, limit: 5 };
+      const first = await indexed(query);
+      const [sold, kept] = first;
+      await products.setStock(sold!.product.sku, sold!.product.stock - 1);
+      const readsBefore = rowReads.length;
+      const after = await indexed(query);
+      const soldImages = (await images.listForProduct(sold!.product.id)).map((image) => image.id);
+      assert.deepEqual(rowReads.slice(readsBefore).flat().sort(), after.filter((hit) => hit.product.id === sold!.product.id).map((hit) => hit.image.id));
+      assert.ok(soldImages.includes(after.find((hit) => hit.product.id === sold!.product.id)!.image.id));
+      assert.equal(after.find((hit) => hit.product.id === sold!.product.id)!.product.stock, sold!.product.stock - 1, 'the new stock shows at once');
+      assert.deepEqual(after.find((hit) => hit.product.id === kept!.product.id), kept, 'the other products kept their rows');
+
+      const filled = await rows.fill(MODEL);
+      const { rows: searchable } = await db.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM product_images pi JOIN products p ON p.id = pi.product_id WHERE pi.model_id = $1 AND p.active AND p.stock > 0',
+        [MODEL],
+      );
+      assert.equal(filled, Number(searchable[0]!.count), 'every searchable image of the model, and nothing else');
+      const readsAfterFill = rowReads.length;
+      for (const near of queries) await indexed({ near: { embedding: near }, modelId: MODEL, limit: 8 });
+      assert.equal(rowReads.length, readsAfterFill, 'no search needed the database for its rows');
+      await assertSameAsExact();
     });
 
     it('reads every row from the database when the caller saw no revision or another one', async () => {

@@ -1,13 +1,14 @@
 /**
  * `npm start` warms photo search up before it reports ready (Assistant.prepareSearch): one search
  * runs through the in-memory index and the database, so the first customer does not pay the
- * path's one-time costs; it is neither logged nor allowed to fail the start.
+ * path's one-time costs, and the searchable catalog's display rows are read; it is neither logged
+ * nor allowed to fail the start.
  */
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { ImageRepository } from '../../src/db/repositories/images.ts';
 import { seededAssistantPerTest } from '../helpers/bot-fixtures.ts';
-import { ColourHistogramModel } from '../helpers/colour-model.ts';
+import { ColourHistogramModel, customerPhoto } from '../helpers/colour-model.ts';
 
 describe('warming photo search up at start', () => {
   const seeded = seededAssistantPerTest();
@@ -24,6 +25,15 @@ describe('warming photo search up at start', () => {
     assert.ok(await assistant.searchIndex(), 'the index is open');
     assert.equal(await searchCount(), 0);
     assert.deepEqual(log.matching(/warm up/), []);
+  });
+
+  it('reads the display rows of the searchable catalog, so the first customer\'s search reads none', async () => {
+    const { assistant } = seeded();
+    await assistant.prepareSearch();
+    const rowsQuery = mock.method(ImageRepository.prototype, 'searchableImages');
+    const answer = await assistant.search.searchByImage(await customerPhoto(['#ff0000']), 'customer', { limit: 5 }, { channel: 'test' });
+    assert.match(answer.hits[0]!.product.name, /Red dress/);
+    assert.equal(rowsQuery.mock.callCount(), 0, 'every row was read at start');
   });
 
   it('only warns when search cannot be warmed up (the catalog needs reindexing), and the start goes on', async () => {

@@ -116,8 +116,9 @@ export class SearchService {
   }
 
   /**
-   * Opens the in-memory index (when the configuration uses one) and runs one search through it
-   * that is neither logged nor answered (see {@link warmUpNearest}); nothing to do without an index.
+   * Opens the in-memory index (when the configuration uses one), runs one search through it that
+   * is neither logged nor answered (see {@link warmUpNearest}) and fills the display rows with the
+   * searchable catalog (see DisplayRowCache); nothing to do without an index.
    * @throws whatever opening or searching throws; the catalog is not changed either way.
    */
   async warmUp(): Promise<void> {
@@ -125,7 +126,10 @@ export class SearchService {
     if (!index) return;
     const model = await this.deps.model();
     await this.checkCatalog();
+    this.displayRows.follow(index);
     await warmUpNearest(index, this.displayRows, model.modelId, model.dimension);
+    await index.sync();
+    await this.displayRows.fill(model.modelId);
   }
 
   /**
@@ -224,6 +228,7 @@ export class SearchService {
   private async nearest(query: NearestQuery, catalogRevision: number): Promise<SearchHit[]> {
     const index = await this.deps.index?.();
     if (index) {
+      this.displayRows.follow(index);
       try {
         return await nearestThroughIndex(index, this.displayRows, query, catalogRevision);
       } catch (error) {

@@ -151,6 +151,38 @@ export class ImageRepository {
     };
   }
 
+  /**
+   * Up to `limit` rows customers may see (images of `modelId` whose product is active and in
+   * stock) with image ids above `afterImageId`, in id order, plus the catalog revision they were
+   * read at — one statement, so rows and revision come from the same snapshot. Pages through the
+   * whole catalog to fill the in-memory display rows before the first customer.
+   */
+  async searchableImagesAfter(
+    modelId: string,
+    afterImageId: number,
+    limit: number,
+  ): Promise<{ readonly hits: Map<number, Omit<SearchHit, 'score'>>; readonly catalogRevision: number }> {
+    const { rows } = await this.db.query<ProductRow & ImageRow & { revision: string | number }>(
+      `SELECT page.*, s.revision
+       FROM catalog_state s
+       LEFT JOIN LATERAL (
+         SELECT ${PRODUCT_COLUMNS}, ${IMAGE_COLUMNS}
+         FROM product_images pi
+         JOIN products p ON p.id = pi.product_id
+         WHERE pi.model_id = $1 AND pi.id > $2 AND p.active AND p.stock > 0
+         ORDER BY pi.id
+         LIMIT $3
+       ) page ON true
+       ORDER BY page.image_id`,
+      [modelId, afterImageId, limit],
+    );
+    const found = rows.filter((row) => row.image_id !== null);
+    return {
+      hits: new Map(found.map((row) => [Number(row.image_id), { product: toProduct(row), image: toImage(row) }])),
+      catalogRevision: Number(rows[0]!.revision),
+    };
+  }
+
   private async nearestWithin(query: NearestQuery, window: number): Promise<{ hits: SearchHit[]; candidates: number }> {
     const target = queryTarget(query);
     const { rows } = await this.db.query<ProductRow & ImageRow & { distance: number; candidates: number }>(

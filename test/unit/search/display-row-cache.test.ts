@@ -1,9 +1,11 @@
 /**
  * The display-row cache of photo search: which rows it asks the database for, depending on the
- * catalog revision the index reflects and the one the search read.
+ * catalog revision the index reflects and the one the search read, how it follows the index's
+ * syncs, and how it is filled before the first customer.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { IndexUpdate } from '../../../src/core/search/in-memory-index/embedding-index.ts';
 import { DisplayRowCache, type DisplayRow } from '../../../src/core/search/in-memory-index/row-cache.ts';
 
 const QUERY = { modelId: 'm@1' };
@@ -16,15 +18,41 @@ function row(imageId: number, name: string): DisplayRow {
   };
 }
 
-/** A database whose catalog is at `revision`, names its rows `name`, and hides `hidden` ids. */
-function database(state: { revision: number; name: string; hidden?: Set<number> }) {
+/**
+ * A database whose catalog is at `revision`, names its rows `name`, hides `hidden` ids and holds
+ * searchable images 1…`images` (for filling).
+ */
+function database(state: { revision: number; name: string; hidden?: Set<number>; images?: number }) {
   const asked: number[][] = [];
+  const pages: [after: number, limit: number][] = [];
   return {
     asked,
+    pages,
     searchableImages: (_query: unknown, imageIds: readonly number[]) => {
       asked.push([...imageIds]);
       const visible = imageIds.filter((id) => !state.hidden?.has(id));
       return Promise.resolve({ hits: new Map(visible.map((id) => [id, row(id, state.name)])), catalogRevision: state.revision });
+    },
+    searchableImagesAfter: (_modelId: string, after: number, limit: number) => {
+      pages.push([after, limit]);
+      const ids = Array.from({ length: state.images ?? 0 }, (_, i) => i + 1).filter((id) => id > after && !state.hidden?.has(id)).slice(0, limit);
+      return Promise.resolve({ hits: new Map(ids.map((id) => [id, row(id, state.name)])), catalogRevision: state.revision });
+    },
+  };
+}
+
+/** An index at `catalogRevision` whose syncs the test announces. */
+function index(catalogRevision: number) {
+  const listeners = new Set<(update: IndexUpdate) => void>();
+  return {
+    catalogRevision,
+    onUpdate: (listener: (update: IndexUpdate) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    announce(update: IndexUpdate) {
+      this.catalogRevision = update.kind === 'reloaded' ? update.revision : update.to;
+      for (const listener of listeners) listener(update);
     },
   };
 }
@@ -88,5 +116,68 @@ describe('display-row cache', () => {
     await cache.read(QUERY, [3], 7, 7);
     assert.deepEqual(names(await cache.read(QUERY, [1, 2, 3], 7, 7)), ['1:a', '2:a', '3:a'], 'rows dropped while answering still count');
     assert.deepEqual(db.asked, [[1, 2], [3], [1]]);
+  });
+
+  it('follows the index: a catalog change drops only the rows of the products and images it touched', async () => {
+    const state = { revision: 7, name: 'a' };
+    const db = database(state);
+    const cache = new DisplayRowCache(db);
+    const followed = index(7);
+    cache.follow(followed);
+    await cache.read(QUERY, [1, 2, 3, 4], 7, 7);
+    Object.assign(state, { revision: 8, name: 'b' });
+    // Image 2 belongs to product 20 (see row()); image 3 itself changed.
+    followed.announce({ kind: 'advanced', from: 7, to: 8, productIds: [20], imageIds: [3] });
+    assert.deepEqual(names(await cache.read(QUERY, [1, 2, 3, 4], 8, 8)), ['1:a', '2:b', '3:b', '4:a']);
+    assert.deepEqual(db.asked, [[1, 2, 3, 4], [2, 3]]);
+  });
+
+  it('empties itself when the index reloads, skips a revision it did not hold, or another index is followed', async () => {
+    const state = { revision: 7, name: 'a' };
+    const db = database(state);
+    const cache = new DisplayRowCache(db);
+    const followed = index(7);
+    cache.follow(followed);
+    await cache.read(QUERY, [1, 2], 7, 7);
+    followed.announce({ kind: 'reloaded', revision: 3 });
+    assert.equal(cache.size, 0, 'a restored backup');
+    state.revision = 3;
+    await cache.read(QUERY, [1, 2], 3, 3);
+    followed.announce({ kind: 'advanced', from: 5, to: 6, productIds: [], imageIds: [] });
+    assert.equal(cache.size, 0, 'changes from a revision the rows were not read at');
+    state.revision = 6;
+    await cache.read(QUERY, [1, 2], 6, 6);
+    cache.follow(followed);
+    assert.equal(cache.size, 2, 'following the same index again keeps the rows');
+    const reopened = index(6);
+    cache.follow(reopened);
+    assert.equal(cache.size, 0, 'a reopened index starts empty');
+    followed.announce({ kind: 'advanced', from: 6, to: 9, productIds: [], imageIds: [] });
+    await cache.read(QUERY, [1], 6, 6);
+    assert.equal(cache.size, 1, 'the index no longer followed has no say');
+  });
+
+  it('fills with the searchable catalog a chunk at a time, after which searches need no database', async () => {
+    const db = database({ revision: 7, name: 'a', images: 600, hidden: new Set([5]) });
+    const cache = new DisplayRowCache(db);
+    cache.follow(index(7));
+    assert.equal(await cache.fill(QUERY.modelId), 599);
+    assert.deepEqual(db.pages, [[0, 250], [251, 250], [501, 250]]);
+    assert.deepEqual(names(await cache.read(QUERY, [1, 600], 7, 7)), ['1:a', '600:a']);
+    assert.deepEqual(db.asked, [], 'every row was there already');
+  });
+
+  it('fills up to its capacity, and keeps nothing read after the catalog moved past the index', async () => {
+    const full = database({ revision: 7, name: 'a', images: 600 });
+    const small = new DisplayRowCache(full, 300);
+    small.follow(index(7));
+    assert.equal(await small.fill(QUERY.modelId), 300);
+    assert.deepEqual(full.pages, [[0, 250], [250, 50]]);
+
+    const moved = database({ revision: 8, name: 'a', images: 600 });
+    const behind = new DisplayRowCache(moved);
+    behind.follow(index(7));
+    assert.equal(await behind.fill(QUERY.modelId), 0);
+    assert.equal(moved.pages.length, 1, 'stops at the first chunk');
   });
 });

@@ -27,6 +27,14 @@ export interface EmbeddingIndexOptions {
   readonly warn?: (details: object, message: string) => void;
 }
 
+/**
+ * What a completed sync did: loaded the whole catalog again, or applied the rows changed between
+ * two revisions. Products and images listed were changed, hidden or deleted; nothing else moved.
+ */
+export type IndexUpdate =
+  | { readonly kind: 'reloaded'; readonly revision: number }
+  | { readonly kind: 'advanced'; readonly from: number; readonly to: number; readonly productIds: readonly number[]; readonly imageIds: readonly number[] };
+
 export class EmbeddingIndex {
   private readonly feed: EmbeddingFeedRepository;
   /** Catalog revision the index reflects; undefined before the first load. */
@@ -36,6 +44,7 @@ export class EmbeddingIndex {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private failure: Error | undefined;
+  private readonly listeners = new Set<(update: IndexUpdate) => void>();
 
   private constructor(
     private readonly options: EmbeddingIndexOptions,
@@ -89,6 +98,16 @@ export class EmbeddingIndex {
     while (this.running !== undefined || this.queued !== undefined) await (this.queued ?? this.running)!.catch(() => undefined);
   }
 
+  /**
+   * Tells `listener` about every sync that moves the index to another revision, as it completes
+   * (before any search sees the new revision).
+   * @returns a function that stops the telling.
+   */
+  onUpdate(listener: (update: IndexUpdate) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Starts a sync in the background, for callers that just changed the catalog. Never throws. */
   syncSoon(): void {
     this.sync().catch((error: unknown) => this.options.warn?.({ err: String(error) }, 'search index refresh failed; the next search retries'));
@@ -136,6 +155,7 @@ export class EmbeddingIndex {
     await this.request({ type: 'setProducts', products: snapshot.products });
     await this.loadEmbeddings(snapshot.imageIds);
     this.revision = snapshot.revision;
+    this.announce({ kind: 'reloaded', revision: snapshot.revision });
   }
 
   private async apply(changes: CatalogChanges): Promise<void> {
@@ -145,7 +165,19 @@ export class EmbeddingIndex {
     if (changes.deletedProductIds.length > 0) await this.request({ type: 'removeProducts', ids: changes.deletedProductIds });
     if (changes.products.length > 0) await this.request({ type: 'setProducts', products: changes.products });
     await this.loadEmbeddings(changes.images.filter((image) => image.current).map((image) => image.id));
+    const from = this.revision!;
     this.revision = changes.revision;
+    this.announce({
+      kind: 'advanced',
+      from,
+      to: changes.revision,
+      productIds: [...changes.products.map((product) => product.id), ...changes.deletedProductIds],
+      imageIds: [...changes.images.map((image) => image.id), ...changes.deletedImageIds],
+    });
+  }
+
+  private announce(update: IndexUpdate): void {
+    for (const listener of this.listeners) listener(update);
   }
 
   /** Fetches and sends embeddings in chunks, so no single database call holds the main thread long. */
