@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { ImageRepository } from '../../src/db/repositories/images.ts';
-import { seededAssistantPerTest } from '../helpers/bot-fixtures.ts';
+import { seedCatalog, seededAssistantPerTest, TRAINABLE_CATALOG } from '../helpers/bot-fixtures.ts';
 import { ColourHistogramModel, customerPhoto } from '../helpers/colour-model.ts';
 
 describe('warming photo search up at start', () => {
@@ -29,9 +29,13 @@ describe('warming photo search up at start', () => {
 
   it('reads the display rows of the searchable catalog, so the first customer\'s search reads none', async () => {
     const { assistant } = seeded();
+    // More products than the warm-up search itself shows (10), so only reading the catalog covers them all.
+    await seedCatalog(assistant, TRAINABLE_CATALOG);
+    const { total } = await assistant.catalog.list({ limit: 1 });
     await assistant.prepareSearch();
     const rowsQuery = mock.method(ImageRepository.prototype, 'searchableImages');
-    const answer = await assistant.search.searchByImage(await customerPhoto(['#ff0000']), 'customer', { limit: 5 }, { channel: 'test' });
+    const answer = await assistant.search.searchByImage(await customerPhoto(['#ff0000']), 'customer', { limit: total }, { channel: 'test' });
+    assert.equal(answer.hits.length, total);
     assert.match(answer.hits[0]!.product.name, /Red dress/);
     assert.equal(rowsQuery.mock.callCount(), 0, 'every row was read at start');
   });
