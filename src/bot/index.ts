@@ -52,6 +52,7 @@ export function launchTelegramChannel(assistant: Assistant, config: Config, logg
       botLogger.info({ apiRoot }, 'connecting to the Telegram Bot API');
       // Not bot.init(): it retries getMe silently and forever.
       shop.bot.botInfo = await untilDone('getMe', () => shop.bot.api.getMe());
+      void assistant.mediaIds.prepare(shop.bot.botInfo.id);
       await registerCommands(shop.bot.api, config.telegram.adminIds, botLogger);
       running = await startMode(shop, config, botLogger, options, untilDone);
       if (cancelled.signal.aborted) await running.stop({ timeoutMs: 0 });

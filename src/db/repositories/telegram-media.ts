@@ -17,6 +17,15 @@ export class TelegramMediaRepository {
     return new Map(rows.map((row) => [Number(row.image_id), row.file_id]));
   }
 
+  /** Up to `limit` stored `file_id`s of the bot, by image id (any `limit` of them when it has more). */
+  async allFileIds(botId: number, limit: number): Promise<Map<number, string>> {
+    const { rows } = await this.db.query<{ image_id: number; file_id: string }>(
+      'SELECT image_id, file_id FROM telegram_media WHERE bot_id = $1 LIMIT $2',
+      [botId, limit],
+    );
+    return new Map(rows.map((row) => [Number(row.image_id), row.file_id]));
+  }
+
   /** Remembers (or replaces) the `file_id` of each image, in one statement; ignores images deleted meanwhile. */
   async saveAll(botId: number, fileIds: ReadonlyMap<number, string>): Promise<void> {
     if (fileIds.size === 0) return;
