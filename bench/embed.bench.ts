@@ -268,15 +268,16 @@ async function main(): Promise<void> {
   console.log(`raw onnxruntime : ${format(best(raw))}  (best of ${rounds})`);
   console.log(`end-to-end      : ${format(best(e2e))}  (best of ${rounds})`);
   console.log(`ratio e2e/raw   : ${ratio.toFixed(3)}  (median of per-round ratios)  target ≥ 0.90: ${ratio >= 0.9 ? 'PASS' : 'FAIL'}`);
-  // On the CPU, decoding runs on the same cores as inference: when both keep the cores busy, at
-  // most inference's share of the CPU time per photo can go to inference.
+  // On the CPU, decoding runs on the same cores as inference: when both keep the cores busy, about
+  // inference's share of the CPU time per photo goes to inference (an estimate: decoding also
+  // fills moments when inference's threads wait for each other, and both CPU figures are noisy).
   const ceiling = backbone.provider === 'cpu' ? best(raw).cpuMsPerImage / (best(raw).cpuMsPerImage + decode.cpuMsPerImage) : undefined;
   if (ceiling !== undefined) {
-    console.log(`ceiling when decoding shares the cores: ${ceiling.toFixed(3)} = ${best(raw).cpuMsPerImage.toFixed(0)} inference / (${best(raw).cpuMsPerImage.toFixed(0)} + ${decode.cpuMsPerImage.toFixed(0)} decoding) CPU-ms per photo; reached ${(ratio / ceiling).toFixed(2)} of it`);
+    console.log(`expected when decoding shares the cores: ${ceiling.toFixed(3)} = ${best(raw).cpuMsPerImage.toFixed(0)} inference / (${best(raw).cpuMsPerImage.toFixed(0)} + ${decode.cpuMsPerImage.toFixed(0)} decoding) CPU-ms per photo; reached ${(ratio / ceiling).toFixed(2)} of it`);
   }
   reportFigure({
     bench: 'bench:embed', name: `catalog embedding end to end (${paths.length} phone photos, ${backbone.provider})`, value: `${best(e2e).imagesPerSecond.toFixed(1)} img/s = ${ratio.toFixed(2)}×`,
-    baseline: `${best(raw).imagesPerSecond.toFixed(1)} img/s raw ONNX Runtime${ceiling !== undefined ? `; ${ceiling.toFixed(2)}× at most while decoding shares the cores` : ''}`, target: '≥ 0.90×', met: ratio >= 0.9,
+    baseline: `${best(raw).imagesPerSecond.toFixed(1)} img/s raw ONNX Runtime${ceiling !== undefined ? `; ≈ ${ceiling.toFixed(2)}× expected while decoding shares the cores` : ''}`, target: '≥ 0.90×', met: ratio >= 0.9,
   });
   if (load > availableParallelism()) {
     console.log(`note: 1-minute load average ${load.toFixed(1)} on ${availableParallelism()} cores; other processes skew these numbers`);
