@@ -54,15 +54,13 @@ export class MediaIdCache {
   /** Stored id per product image id, for the images that have one; only unknown ids are looked up. */
   async fileIds(accountId: number, imageIds: readonly number[]): Promise<Map<number, string>> {
     const found = new Map<number, string>();
-    let unknown = this.recallAll(accountId, imageIds, found);
+    const unknown = this.recallAll(accountId, imageIds, found);
     if (unknown.length === 0) return found;
     if (await this.holdsAll(accountId).catch(() => false)) {
       // Reading them all may have just brought some in; the rest have none.
       this.recallAll(accountId, unknown, found);
       return found;
     }
-    unknown = this.recallAll(accountId, unknown, found);
-    if (unknown.length === 0) return found;
     for (const [imageId, fileId] of await this.repository.fileIds(accountId, unknown)) {
       this.remember(accountId, imageId, fileId);
       found.set(imageId, fileId);

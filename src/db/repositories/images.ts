@@ -15,6 +15,12 @@ export interface NewProductImage {
   readonly embedding: Float32Array;
 }
 
+/** Rows customers may see, by image id, and the catalog revision they were read at. */
+export interface SearchableRows {
+  readonly hits: ReadonlyMap<number, Omit<SearchHit, 'score'>>;
+  readonly catalogRevision: number;
+}
+
 export interface NearestQuery {
   /** The query embedding (L2-normalized), or the id of a stored image to search from. */
   readonly near: { readonly embedding: Float32Array } | { readonly imageId: number };
@@ -134,7 +140,7 @@ export class ImageRepository {
   async searchableImages(
     query: Omit<NearestQuery, 'near' | 'limit' | 'offset'>,
     imageIds: readonly number[],
-  ): Promise<{ readonly hits: Map<number, Omit<SearchHit, 'score'>>; readonly catalogRevision: number }> {
+  ): Promise<SearchableRows> {
     const { rows } = await this.db.query<ProductRow & ImageRow & { revision: string | number }>(
       `SELECT ${PRODUCT_COLUMNS}, ${IMAGE_COLUMNS}, s.revision
        FROM catalog_state s
@@ -144,11 +150,7 @@ export class ImageRepository {
            AND ($4::int IS NULL OR p.id <> $4::int)) ON true`,
       [imageIds, query.modelId, query.categories ?? null, query.excludeProductId ?? null],
     );
-    const found = rows.filter((row) => row.image_id !== null);
-    return {
-      hits: new Map(found.map((row) => [Number(row.image_id), { product: toProduct(row), image: toImage(row) }])),
-      catalogRevision: Number(rows[0]!.revision),
-    };
+    return toSearchableRows(rows);
   }
 
   /**
@@ -161,7 +163,7 @@ export class ImageRepository {
     modelId: string,
     afterImageId: number,
     limit: number,
-  ): Promise<{ readonly hits: Map<number, Omit<SearchHit, 'score'>>; readonly catalogRevision: number }> {
+  ): Promise<SearchableRows> {
     const { rows } = await this.db.query<ProductRow & ImageRow & { revision: string | number }>(
       `SELECT page.*, s.revision
        FROM catalog_state s
@@ -176,11 +178,7 @@ export class ImageRepository {
        ORDER BY page.image_id`,
       [modelId, afterImageId, limit],
     );
-    const found = rows.filter((row) => row.image_id !== null);
-    return {
-      hits: new Map(found.map((row) => [Number(row.image_id), { product: toProduct(row), image: toImage(row) }])),
-      catalogRevision: Number(rows[0]!.revision),
-    };
+    return toSearchableRows(rows);
   }
 
   private async nearestWithin(query: NearestQuery, window: number): Promise<{ hits: SearchHit[]; candidates: number }> {
@@ -217,4 +215,16 @@ function queryTarget(query: Pick<NearestQuery, 'near'>): { sql: string; param: s
   return 'embedding' in query.near
     ? { sql: '$1::halfvec', param: toVectorLiteral(query.near.embedding) }
     : { sql: '(SELECT embedding FROM product_images WHERE id = $1)', param: query.near.imageId };
+}
+
+/**
+ * Rows of a `catalog_state LEFT JOIN (…) ON true` read: the revision always comes back, image
+ * columns are null when no row matched.
+ */
+function toSearchableRows(rows: readonly (ProductRow & ImageRow & { revision: string | number })[]): SearchableRows {
+  const found = rows.filter((row) => row.image_id !== null);
+  return {
+    hits: new Map(found.map((row) => [Number(row.image_id), { product: toProduct(row), image: toImage(row) }])),
+    catalogRevision: Number(rows[0]!.revision),
+  };
 }

@@ -11,17 +11,11 @@
  * Before the first customer it is filled with the whole searchable catalog, up to its capacity, so
  * a product's first appearance costs no database read either.
  */
-import type { ImageRepository, NearestQuery } from '../../../db/repositories/images.ts';
+import type { ImageRepository, NearestQuery, SearchableRows } from '../../../db/repositories/images.ts';
 import type { SearchHit } from '../../../domain/catalog.ts';
 import type { EmbeddingIndex, IndexUpdate } from './embedding-index.ts';
 
 export type DisplayRow = Omit<SearchHit, 'score'>;
-
-/** Rows of the asked images that customers may see, and the catalog revision they are valid at. */
-export interface SearchableRows {
-  readonly hits: ReadonlyMap<number, DisplayRow>;
-  readonly catalogRevision: number;
-}
 
 /** Rows kept; beyond it the least recently stored go first (a few hundred bytes each). */
 const DEFAULT_CAPACITY = 5_000;
