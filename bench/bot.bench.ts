@@ -175,13 +175,6 @@ function rssOf(pid: number): number {
 /** Batch sizes tried for the raw baseline: its best is the hardware limit, whatever ML_BATCH_SIZE says. */
 const RAW_BATCH_SIZES = [1, 2, 4, 8];
 
-/**
- * ONNX Runtime alone, same model and thread settings, on ready-made tensors, two calls in flight
- * (what bench:embed calls "raw"): the best images/s over batch sizes 1, 2, 4, 8 and ML_BATCH_SIZE
- * (best of two rounds of 48 images each), measured after the bot stopped so the two never compete.
- * Taking the best batch keeps the baseline honest: on 2 CPU cores batches of 8 run slower per
- * image than batches of 2, so a baseline at a poorly chosen ML_BATCH_SIZE would flatter serving.
- */
 /** What the hardware does with this model and these threads, without the assistant around it. */
 interface RawBaselines {
   /** Images per second at the best batch size, two batches in flight. */
@@ -192,6 +185,14 @@ interface RawBaselines {
   onePhotoMs: number;
 }
 
+/**
+ * ONNX Runtime alone, same model and thread settings, on ready-made tensors, two calls in flight
+ * (what bench:embed calls "raw"): the best images/s over batch sizes 1, 2, 4, 8 and ML_BATCH_SIZE
+ * (best of two rounds of 48 images each), measured after the bot stopped so the two never compete.
+ * Taking the best batch keeps the baseline honest: on 2 CPU cores batches of 8 run slower per
+ * image than batches of 2, so a baseline at a poorly chosen ML_BATCH_SIZE would flatter serving.
+ * First, on the same backbone, one customer photo at a time ({@link onePhotoAtATime}).
+ */
 async function rawBaselines(config: Config, photos: readonly Buffer[]): Promise<RawBaselines> {
   const backbone = await Backbone.load(config.model.path, { device: config.model.device, threads: config.model.threads, logger: { warn: () => undefined } });
   try {

@@ -93,7 +93,7 @@ export class TelegramFiles {
       const request = client.get(url, { agent: this.agent, signal }, (response) => {
         this.read(response).then(resolve, reject);
       });
-      request.on('error', (error: Error & { reusedSocket?: boolean }) => {
+      request.on('error', (error) => {
         reject(Object.assign(downloadError(error), { reusedSocket: request.reusedSocket }));
       });
     });
