@@ -262,6 +262,7 @@ async function assertModelFile(path: string): Promise<void> {
 function rerunHint(manifest: ModelManifest, path: string): string {
   if (manifest.source === 'download') return '`npx shoplens model fetch`';
   if (manifest.source === 'import') return '`npx shoplens model import <the original .onnx> --activate`';
+  if (manifest.source === 'quantized') return '`npx shoplens model quantize` on the float backbone';
   if (manifest.source === 'generated') {
     return `\`npx shoplens model generate --arch ${manifest.arch} --seed <seed> --out ${path}\``;
   }

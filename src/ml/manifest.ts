@@ -13,8 +13,11 @@ export const modelManifestSchema = z.object({
   /** True only for weights trained on ImageNet; generated weights give meaningless matches. */
   pretrained: z.boolean(),
   arch: z.string().min(1),
-  /** `download`: `model fetch`; `generated`: `model generate`; `import`: `model import`; `custom`: written by hand. */
-  source: z.enum(['download', 'generated', 'import', 'custom']),
+  /**
+   * `download`: `model fetch`; `generated`: `model generate`; `import`: `model import`;
+   * `quantized`: `model quantize` (an int8 copy of another backbone); `custom`: written by hand.
+   */
+  source: z.enum(['download', 'generated', 'import', 'quantized', 'custom']),
   url: z.string().nullable(),
   /** Lower-case hex SHA-256 of the `.onnx` file. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -39,6 +42,22 @@ export const modelManifestSchema = z.object({
       change: z.string().nullable(),
       /** `producer_name producer_version` recorded in the original file. */
       producer: z.string(),
+    })
+    .optional(),
+  /** For `model quantize`: the float backbone it was made from and how closely it agrees with it. */
+  quantizedFrom: z
+    .object({
+      /** `<id>@<sha256 prefix>` of the float backbone. */
+      modelId: z.string().min(1),
+      /** Lower-case hex SHA-256 of the float backbone's file. */
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** Photos whose activations set the int8 scales. */
+      calibrationPhotos: z.number().int().positive(),
+      /** Held-out photos embedded by both models to check the copy. */
+      checkPhotos: z.number().int().positive(),
+      /** Lowest and median cosine similarity between the two models' embeddings of the check photos. */
+      cosineMin: z.number(),
+      cosineMedian: z.number(),
     })
     .optional(),
 });

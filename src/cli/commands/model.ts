@@ -4,6 +4,7 @@ import { writeGeneratedClassifier, writeGeneratedModel } from '../../ml/model-ge
 import { fetchFrom, fetchPretrainedModel, type FetchPretrainedOptions, type FetchPretrainedResult } from '../../ml/model-fetch.ts';
 import { importBackbone, type ImportBackboneResult } from '../../ml/model-import/index.ts';
 import { activateStored } from '../../ml/model-library.ts';
+import { quantizeBackbone, type QuantizeBackboneResult } from '../../ml/model-quantize/index.ts';
 import { localCommand, type CommandContext, type CommandRunner } from '../context.ts';
 import { UsageError } from '../errors.ts';
 
@@ -51,6 +52,16 @@ export function registerModel(program: Command, runner: CommandRunner): Command 
     .option('--json', 'print a JSON summary', false)
     .action(async (file: string, options: ImportOptions) => {
       await runner.run(localCommand('model import', (context) => importModel(context, file, options)), options, () => ({}));
+    });
+  model
+    .command('quantize')
+    .description('make an int8 copy of the active backbone, calibrated on the shop\'s product photos and checked against it (about 3× faster on CPUs with int8 instructions)')
+    .option('--photos <dir>', 'photos to calibrate on, like the ones customers send (default: the catalog\'s stored photos, DATA_DIR/images)')
+    .option('--id <name>', 'name of the int8 backbone (default: <active id>-int8)')
+    .option('--activate', 'make it the active backbone (MODEL_PATH); the float one is kept and the catalog is re-embedded', false)
+    .option('--json', 'print a JSON summary', false)
+    .action(async (options: { photos?: string; id?: string; activate: boolean; json: boolean }) => {
+      await runner.run(localCommand('model quantize', (context) => quantizeModel(context, options)), options, () => ({}));
     });
   model
     .command('activate')
@@ -157,6 +168,44 @@ function reportActivation(context: CommandContext, modelPath: string, result: { 
   } else if (!result.active) {
     context.output.line(`not active (MODEL_PATH is ${context.config.model.path}): add --activate to use it, or set MODEL_PATH=${modelPath}.`);
   }
+}
+
+async function quantizeModel(context: CommandContext, options: { photos?: string; id?: string; activate: boolean }): Promise<number> {
+  const { config } = context;
+  const result = await quantizeBackbone({
+    modelPath: config.model.path,
+    modelsDir: path.dirname(config.model.path),
+    activePath: config.model.path,
+    photosDir: path.resolve(options.photos ?? path.join(config.dataDir, 'images')),
+    preprocessMode: config.model.preprocessMode,
+    maxBytes: config.images.maxBytes,
+    maxPixels: config.images.maxPixels,
+    threads: config.model.threads,
+    activate: options.activate,
+    ...(options.id === undefined ? {} : { id: options.id }),
+    onStep: (step) => context.output.warn(`${step}…`),
+  });
+  reportQuantized(context, result);
+  return 0;
+}
+
+function reportQuantized(context: CommandContext, result: QuantizeBackboneResult): void {
+  context.output.record({
+    id: result.manifest.id, backboneModelId: result.modelId, path: result.modelPath, status: result.status, sha256: result.manifest.sha256,
+    pretrained: result.manifest.pretrained, quantizedFrom: result.sourceModelId,
+    calibrationPhotos: result.calibrationPhotos, checkPhotos: result.checkPhotos, skippedPhotos: result.skippedPhotos,
+    cosineMin: result.cosineMin, cosineMedian: result.cosineMedian, floatMs: result.floatMs, int8Ms: result.int8Ms,
+    active: result.active, activated: result.activated, previousKeptAt: result.previousKeptAt ?? null,
+  });
+  const speedup = result.floatMs / result.int8Ms;
+  context.output.line(
+    `${result.status === 'unchanged' ? 'already quantized' : 'quantized'} ${result.sourceModelId} → ${result.modelId} at ${result.modelPath} ` +
+      `(scales from ${result.calibrationPhotos} photos; on ${result.checkPhotos} held-out photos, cosine to the float embeddings ≥ ${result.cosineMin.toFixed(4)}, median ${result.cosineMedian.toFixed(4)})`,
+  );
+  context.output.line(`one image here: ${result.int8Ms.toFixed(1)} ms int8 against ${result.floatMs.toFixed(1)} ms float (${speedup.toFixed(2)}×)`);
+  if (result.skippedPhotos > 0) context.output.warn(`${result.skippedPhotos} file(s) in the photo folder were not readable images and were skipped`);
+  if (speedup < 1.2) context.output.warn('The int8 copy is not clearly faster on this machine (no int8 dot-product instructions?): keep the float backbone.');
+  reportActivation(context, result.modelPath, result);
 }
 
 async function activateModel(context: CommandContext, id: string): Promise<number> {

@@ -132,16 +132,21 @@ export async function importBackbone(options: ImportBackboneOptions): Promise<Im
     createdAt: new Date().toISOString(),
     importedFrom: { file: options.origin?.url ?? path.resolve(options.file), sha256: sha256(original), change, producer },
   };
-  return { ...(await store(bytes, manifest, options)), manifest, modelId: modelIdOf(manifest), change, verification };
+  return { ...(await storeBackbone(bytes, manifest, options)), manifest, modelId: modelIdOf(manifest), change, verification };
 }
 
-type StoreResult = Pick<ImportBackboneResult, 'modelPath' | 'status' | 'active' | 'activated' | 'previousKeptAt'>;
+export type StoreResult = Pick<ImportBackboneResult, 'modelPath' | 'status' | 'active' | 'activated' | 'previousKeptAt'>;
 
 /**
  * Writes the backbone as `<modelsDir>/<id>.onnx`, then (with `activate`) at `MODEL_PATH`. Refuses
  * to overwrite another complete backbone under the same name, and the active one without `activate`.
+ * Shared with `model quantize`, which stores its int8 copy the same way.
  */
-async function store(bytes: Uint8Array, manifest: ModelManifest, options: ImportBackboneOptions): Promise<StoreResult> {
+export async function storeBackbone(
+  bytes: Uint8Array,
+  manifest: ModelManifest,
+  options: Pick<ImportBackboneOptions, 'modelsDir' | 'activePath' | 'activate'>,
+): Promise<StoreResult> {
   const activePath = path.resolve(options.activePath);
   const modelPath = path.resolve(options.modelsDir, `${manifest.id}.onnx`);
   await mkdir(options.modelsDir, { recursive: true });
