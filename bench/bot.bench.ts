@@ -22,12 +22,15 @@
  * Targets (2 cores): 1 customer at a time p50 ≤ 45 ms, p95 ≤ 100 ms; 10 at a time p95 ≤ 1 s and
  * answers/s ≥ 0.6 × raw ONNX Runtime images/s; RSS ≤ 600 MB; no errors.
  *
- * Usage: npm run bench:bot -- [--device cpu|cuda|auto] [--requests-1 30] [--requests-10 200]
+ * `--int8` serves with the int8 copy `npx shoplens model quantize` makes of the generated model
+ * (calibrated on the catalog's base photos); the raw baselines then run that copy too.
+ *
+ * Usage: npm run bench:bot -- [--device cpu|cuda|auto] [--int8] [--requests-1 30] [--requests-10 200]
  * (ML_THREADS, ML_BATCH_SIZE and the other settings come from the environment as in the app.)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,6 +49,7 @@ import { FakeChat, FakeTelegram } from '../test/helpers/fake-telegram/index.ts';
 import { start } from '../test/helpers/processes.ts';
 import { productSvg } from '../test/helpers/images.ts';
 import { near } from '../test/helpers/vectors.ts';
+import { int8Copy } from './support/int8.ts';
 import { ms, percentile, reportFigure } from './support/summary.ts';
 
 const BENCH = 'bench:bot';
@@ -59,6 +63,7 @@ const RSS_LIMIT_MB = 600;
 const { values: args } = parseArgs({
   options: {
     device: { type: 'string' },
+    int8: { type: 'boolean', default: false },
     'requests-1': { type: 'string', default: '30' },
     'requests-10': { type: 'string', default: '200' },
   },
@@ -75,13 +80,15 @@ async function main(): Promise<void> {
     console.log('generating ResNet-50 (seed 42) into .bench/ …');
     await writeGeneratedModel({ arch: 'resnet50', seed: 42, out: MODEL_PATH });
   }
+  const photos = await basePhotos();
+  const modelPath = args.int8 ? await int8Model(photos) : MODEL_PATH;
   const telegram = new FakeTelegram();
   await telegram.start();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shoplens-bench-bot-'));
   const env: Record<string, string> = {
     ...(args.device ? { ML_DEVICE: args.device } : {}),
     DATA_DIR: dataDir,
-    MODEL_PATH,
+    MODEL_PATH: modelPath,
     TELEGRAM_BOT_TOKEN: telegram.token,
     TELEGRAM_API_ROOT: telegram.apiRoot,
     SEARCH_RATE_LIMIT_PER_MINUTE: '100000',
@@ -97,7 +104,6 @@ async function main(): Promise<void> {
     PORT: '0',
   };
   const config = loadConfig({ ...process.env, ...env, LOG_LEVEL: 'silent' }, process.cwd());
-  const photos = await basePhotos();
   const provider = await seedCatalog(config, photos);
   console.log(`settings: ML_DEVICE ${config.model.device} → execution provider ${provider}, ML_THREADS ${config.model.threads} (0 = one per core, ${os.availableParallelism()} here), ML_BATCH_SIZE ${config.model.batchSize}, SEARCH_INDEX ${config.search.index}, TELEGRAM_MESSAGES_PER_SECOND ${config.telegram.messagesPerSecond} (default 30 caps Telegram answers at 15/s)`);
   const assistant = start(['scripts/start.js'], { env: { ...process.env, ...env } });
@@ -129,6 +135,17 @@ async function main(): Promise<void> {
   await rm(dataDir, { recursive: true, force: true });
   const raw = await rawBaselines(config, await customerPhotos(photos));
   report(rounds, raw, peakRssMb);
+}
+
+/** `--int8`: the generated ResNet-50's int8 copy, calibrated on the catalog's base photos. */
+async function int8Model(photos: readonly Buffer[]): Promise<string> {
+  const photosDir = await mkdtemp(path.join(os.tmpdir(), 'shoplens-bench-int8-'));
+  try {
+    await Promise.all(photos.map((photo, index) => writeFile(path.join(photosDir, `base-${String(index).padStart(2, '0')}.jpg`), photo)));
+    return await int8Copy(MODEL_PATH, photosDir, 'bench-resnet50-seed42-int8');
+  } finally {
+    await rm(photosDir, { recursive: true, force: true });
+  }
 }
 
 /** The core's own latency figures, from the running assistant's `GET /api/admin/stats`. */
@@ -282,7 +299,7 @@ function report(rounds: { one: RoundResult; ten: RoundResult }, raw: RawBaseline
   console.log(`10 customers at a time: p50 ${ms(ten.p50)}, p95 ${ms(ten.p95)}, ${ten.rate.toFixed(1)} answers/s = ${ratio.toFixed(2)}× raw`);
   for (const check of checks) {
     console.log(`  ${check.name}: ${check.value} (target ${check.target}) → ${check.met ? 'met' : 'MISSED'}`);
-    reportFigure({ bench: BENCH, ...check });
+    reportFigure({ bench: args.int8 ? `${BENCH} --int8` : BENCH, ...check });
   }
   console.log(`machine load average (1 min) at the end: ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores`);
   const ok = checks.every((check) => check.met);

@@ -35,14 +35,18 @@ const STEPS: readonly Step[] = args.full
       { bench: 'bench:embed', script: 'bench/embed.bench.ts', args: [], env: {} },
       { bench: 'bench:index', script: 'bench/vector-index.bench.ts', args: ['--size', '1000,10000'], env: {} },
       { bench: 'bench:bot', script: 'bench/bot.bench.ts', args: ['--requests-1', '30', '--requests-10', '200'], env: {} },
+      { bench: 'bench:bot', script: 'bench/bot.bench.ts', args: ['--int8', '--requests-1', '30', '--requests-10', '200'], env: {} },
       { bench: 'bench:train', script: 'bench/train.bench.ts', args: [], env: { BENCH_PER_CATEGORY: '300' } },
+      { bench: 'bench:train', script: 'bench/train.bench.ts', args: ['--int8'], env: { BENCH_PER_CATEGORY: '300' } },
       { bench: 'bench:start', script: 'bench/start.bench.ts', args: [], env: {} },
     ]
   : [
       { bench: 'bench:embed', script: 'bench/embed.bench.ts', args: [], env: { BENCH_IMAGES: '24', BENCH_ROUNDS: '2' } },
       { bench: 'bench:index', script: 'bench/vector-index.bench.ts', args: ['--size', '1000', '--queries', '20'], env: {} },
       { bench: 'bench:bot', script: 'bench/bot.bench.ts', args: ['--requests-1', '20', '--requests-10', '60'], env: {} },
+      { bench: 'bench:bot', script: 'bench/bot.bench.ts', args: ['--int8', '--requests-1', '20', '--requests-10', '60'], env: {} },
       { bench: 'bench:train', script: 'bench/train.bench.ts', args: [], env: { BENCH_PER_CATEGORY: '40', BENCH_FMNIST_PER_CLASS: '0' } },
+      { bench: 'bench:train', script: 'bench/train.bench.ts', args: ['--int8'], env: { BENCH_PER_CATEGORY: '40', BENCH_FMNIST_PER_CLASS: '0' } },
       { bench: 'bench:start', script: 'bench/start.bench.ts', args: [], env: {} },
     ];
 
