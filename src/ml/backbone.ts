@@ -128,6 +128,13 @@ export class Backbone {
       assertContract(path, manifest, session);
       // Only now is the file known to be the manifest's, so only now may its optimized copy be kept.
       await cpu.keepOptimizedCopy();
+      if (manifest.source === 'quantized' && provider !== 'cpu') {
+        // ONNX Runtime's CUDA provider has no int8 convolutions: it would dequantize and run float, slower than the float file.
+        options.logger.warn(
+          { backbone: modelIdOf(manifest), provider },
+          `${modelIdOf(manifest)} is an int8 backbone, which is only faster on the CPU; for ${provider}, activate the float one (${manifest.quantizedFrom?.modelId ?? 'the backbone it was made from'})`,
+        );
+      }
       return new Backbone(path, manifest, provider, host);
     } catch (error) {
       await cpu.dropOptimizedCopy();

@@ -57,7 +57,7 @@ describe('shoplens model quantize', () => {
     assert.equal(quantized.code, 0, quantized.stderr);
     const record = jsonLines(quantized.stdout)[0]!;
     assert.equal(record.id, 'generated-tiny-seed7-int8');
-    assert.match(String(record.quantizedFrom), /^generated-tiny-seed7@[0-9a-f]{12}$/);
+    assert.match(String(record.sourceBackboneModelId), /^generated-tiny-seed7@[0-9a-f]{12}$/);
     assert.equal(Number(record.calibrationPhotos) + Number(record.checkPhotos), PRODUCTS);
     assert.ok(Number(record.cosineMin) >= 0.98, String(record.cosineMin));
     assert.deepEqual([record.active, record.activated, record.status], [false, false, 'imported']);

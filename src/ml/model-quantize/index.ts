@@ -2,7 +2,7 @@
  * `npx shoplens model quantize`: makes an int8 copy of the active float backbone, calibrated on the
  * shop's own product photos, checks that it embeds held-out photos the way the float one does, and
  * stores it next to it as another backbone (`<id>-int8`). On a CPU with int8 dot-product
- * instructions it runs ResNet-50 about three times faster; which one serves is the owner's choice
+ * instructions it runs ResNet-50 about 2.5 times faster; which one serves is the owner's choice
  * (`model activate`), and switching re-embeds the catalog like any backbone change.
  */
 import { createHash } from 'node:crypto';
