@@ -136,9 +136,11 @@ describe('model quantize', () => {
     const quantized = await quantizeBackbone(opts);
     await assert.rejects(quantizeBackbone({ ...opts, modelPath: quantized.modelPath }), (error: Error) => {
       assert.ok(error instanceof ModelImportError);
-      assert.match(error.message, /already is an int8 backbone/);
+      assert.match(error.message, /already is an int8 backbone; to make a new copy, activate the float one first \(`npx shoplens model activate generated-tiny-seed7@[0-9a-f]{12}`\)/);
       return true;
     });
+
+    await assert.rejects(quantizeBackbone({ ...opts, modelPath: path.join(opts.modelsDir, 'absent.onnx') }), /Model file not found: .*absent\.onnx\. `npx shoplens model fetch`/);
 
     const few = path.join(work, 'few');
     await mkdir(few, { recursive: true });

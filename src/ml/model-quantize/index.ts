@@ -6,8 +6,10 @@
  * (`model activate`), and switching re-embeds the catalog like any backbone change.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { ModelMissingError } from '../backbone.ts';
 import { modelIdOf, readManifest, type ModelManifest } from '../manifest.ts';
 import { ModelImportError } from '../model-import/errors.ts';
 import { storeBackbone, type StoreResult } from '../model-import/index.ts';
@@ -76,9 +78,13 @@ export interface QuantizeBackboneResult extends StoreResult {
 export async function quantizeBackbone(options: QuantizeBackboneOptions): Promise<QuantizeBackboneResult> {
   const step = options.onStep ?? (() => undefined);
   const label = options.modelPath;
+  if (!existsSync(options.modelPath)) throw new ModelMissingError(options.modelPath);
   const source = await readManifest(options.modelPath);
   if (source.source === 'quantized') {
-    throw new ModelImportError(`${label} already is an int8 backbone (made from ${source.quantizedFrom?.modelId ?? 'another backbone'}); quantize the float one`);
+    const float = source.quantizedFrom?.modelId;
+    throw new ModelImportError(
+      `${label} already is an int8 backbone; to make a new copy, activate the float one first (${float ? `\`npx shoplens model activate ${float}\`` : 'see `npx shoplens model list`'})`,
+    );
   }
   const floatBytes = await readFile(options.modelPath).catch((error: unknown) => {
     throw new ModelImportError(`${label}: ${describeFsError(error)}`);
