@@ -22,8 +22,14 @@ const SUPPORTED_OPS = new Set([
 ]);
 /** Ops that show a graph is already quantized. */
 const QUANTIZED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'ConvInteger', 'DynamicQuantizeLinear', 'QLinearAdd', 'QLinearMatMul', 'MatMulInteger']);
-/** Ops whose activation inputs are quantized: the ones ONNX Runtime has integer kernels for. */
-const QUANTIZED_CONSUMERS = new Set(['Conv', 'Add', 'MaxPool']);
+/**
+ * Ops whose activation inputs are quantized: the ones ONNX Runtime has integer kernels for, and
+ * BatchNormalization that could not be folded (pre-activation ResNets normalise before each Conv),
+ * so the Conv before it still ends in a Q and runs as an integer convolution.
+ */
+const QUANTIZED_CONSUMERS = new Set(['Conv', 'Add', 'MaxPool', 'BatchNormalization']);
+/** Of these, only the first input is an activation; the others are weights or statistics. */
+const DATA_INPUT_ONLY = new Set(['Conv', 'BatchNormalization']);
 /** Per-axis DequantizeLinear needs opset 13. */
 const MIN_OPSET = 13;
 const MIN_IR_VERSION = 7;
@@ -40,7 +46,7 @@ export interface ValueRange {
 
 /**
  * The activations that get a QuantizeLinear/DequantizeLinear pair: every non-constant tensor a
- * Conv (its data input), Add or MaxPool reads. A Conv or Add whose output goes only to a Relu is
+ * Conv or BatchNormalization (their data input), Add or MaxPool reads. A Conv or Add whose output goes only to a Relu is
  * quantized after the Relu instead, which is the pattern ONNX Runtime fuses into one kernel.
  */
 export function quantizedActivations(graph: Onnx.IGraphProto): string[] {
@@ -49,7 +55,7 @@ export function quantizedActivations(graph: Onnx.IGraphProto): string[] {
   const seen = new Set<string>();
   for (const node of graph.node ?? []) {
     if (!QUANTIZED_CONSUMERS.has(node.opType!)) continue;
-    const inputs = node.opType === 'Conv' ? (node.input ?? []).slice(0, 1) : (node.input ?? []);
+    const inputs = DATA_INPUT_ONLY.has(node.opType!) ? (node.input ?? []).slice(0, 1) : (node.input ?? []);
     for (const name of inputs) {
       if (name === '' || constants.has(name) || seen.has(name)) continue;
       seen.add(name);
@@ -208,7 +214,9 @@ function quantizeConv(weight: Onnx.ITensorProto, bias: Onnx.ITensorProto | undef
 
 /**
  * Replaces Conv → BatchNormalization (the Conv's only consumer) by one Conv with the normalisation
- * folded into its weights and bias, as ONNX Runtime itself does for float graphs.
+ * folded into its weights and bias, as ONNX Runtime itself does for float graphs. Any other
+ * BatchNormalization (before a Conv, as in pre-activation ResNets) stays and runs in float.
+ * @throws {ModelImportError} for statistics that are not stored constants.
  */
 function foldBatchNorms(graph: Onnx.IGraphProto, weights: Map<string, Onnx.ITensorProto>, label: string): void {
   const nodes = graph.node ?? [];
@@ -222,9 +230,10 @@ function foldBatchNorms(graph: Onnx.IGraphProto, weights: Map<string, Onnx.ITens
   for (const norm of nodes.filter((node) => node.opType === 'BatchNormalization')) {
     const conv = producers.get(norm.input![0]!);
     const params = norm.input!.slice(1).map((name) => weights.get(name));
-    if (conv?.opType !== 'Conv' || consumerCount.get(norm.input![0]!) !== 1 || params.some((param) => param === undefined)) {
-      throw new ModelImportError(`${label}: BatchNormalization "${norm.name}" does not directly follow a Conv, so it cannot be folded and quantized; keep this backbone in float`);
+    if (params.some((param) => param === undefined)) {
+      throw new ModelImportError(`${label}: BatchNormalization "${norm.name}" takes its statistics from another node, not from stored constants; keep this backbone in float`);
     }
+    if (conv?.opType !== 'Conv' || consumerCount.get(norm.input![0]!) !== 1) continue;
     const [gamma, beta, mean, variance] = params.map((param) => floatValues(param!));
     const epsilon = norm.attribute?.find((attribute) => attribute.name === 'epsilon')?.f ?? 1e-5;
     const weight = weights.get(conv.input![1]!)!;
