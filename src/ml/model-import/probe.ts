@@ -14,10 +14,18 @@ const DISTINCT_RELATIVE_DISTANCE = 1e-4;
 /** One image alone and the same image inside a batch must agree this closely (relative L2). */
 const BATCH_CONSISTENCY_TOLERANCE = 1e-3;
 
-async function openSession(bytes: Uint8Array, label: string): Promise<ort.InferenceSession> {
+/**
+ * Opens `bytes` on the CPU; every failure becomes one {@link ModelImportError} line naming `label`.
+ * @param options replaces the default CPU settings (`model quantize` times with the assistant's own).
+ */
+export async function openSession(
+  bytes: Uint8Array,
+  label: string,
+  options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' },
+): Promise<ort.InferenceSession> {
   try {
     // Severity 3 = errors only: the runtime's warnings (unused initializers…) are not the owner's business.
-    return await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+    return await ort.InferenceSession.create(bytes, { ...options, logSeverityLevel: 3 });
   } catch (error) {
     throw new ModelImportError(
       `${label}: ONNX Runtime cannot load it (${oneLine(String(error instanceof Error ? error.message : error))}); export it again (e.g. torch.onnx.export, opset 13 or later)`,

@@ -6,21 +6,17 @@
 import * as ort from 'onnxruntime-node';
 import { cosineSimilarity } from '../embedder.ts';
 import { ModelImportError } from '../model-import/errors.ts';
+import { openSession } from '../model-import/probe.ts';
 import { sessionOptionsFor } from '../execution-provider.ts';
-import { IMAGE_CHANNELS, IMAGE_SIZE, oneLine } from '../model-import/onnx-graph.ts';
+import { IMAGE_CHANNELS, IMAGE_SIZE } from '../model-import/onnx-graph.ts';
 import type { ValueRange } from './qdq-graph.ts';
 
 /** Timed runs per model; the median is reported. */
 const TIMED_RUNS = 15;
 
-async function openSession(bytes: Uint8Array, threads: number, label: string): Promise<ort.InferenceSession> {
-  try {
-    // Severity 3 = errors only: the runtime's warnings (unused initializers…) are not the owner's business.
-    // The assistant's own CPU settings, so the timing is what serving will see.
-    return await ort.InferenceSession.create(bytes, { ...sessionOptionsFor(['cpu'], { threads }), logSeverityLevel: 3 });
-  } catch (error) {
-    throw new ModelImportError(`${label}: ONNX Runtime cannot load it (${oneLine(String(error instanceof Error ? error.message : error))})`);
-  }
+/** The assistant's own CPU settings, so the timing is what serving will see. */
+function openWithServingSettings(bytes: Uint8Array, threads: number, label: string): Promise<ort.InferenceSession> {
+  return openSession(bytes, label, sessionOptionsFor(['cpu'], { threads }));
 }
 
 function imageTensor(data: Float32Array): ort.Tensor {
@@ -35,7 +31,7 @@ function imageTensor(data: Float32Array): ort.Tensor {
 export async function activationRanges(
   probeBytes: Uint8Array, inputName: string, names: readonly string[], images: readonly Float32Array[], threads: number, label: string,
 ): Promise<Map<string, ValueRange>> {
-  const session = await openSession(probeBytes, threads, label);
+  const session = await openWithServingSettings(probeBytes, threads, label);
   const ranges = new Map<string, ValueRange>(names.map((name) => [name, { min: Infinity, max: -Infinity }]));
   try {
     for (const image of images) {
@@ -70,8 +66,8 @@ export interface Comparison {
 export async function compareModels(
   floatBytes: Uint8Array, int8Bytes: Uint8Array, io: { inputName: string; outputName: string }, images: readonly Float32Array[], threads: number, label: string,
 ): Promise<Comparison> {
-  const float = await openSession(floatBytes, threads, label);
-  const int8 = await openSession(int8Bytes, threads, `${label} (int8)`).catch(async (error: unknown) => {
+  const float = await openWithServingSettings(floatBytes, threads, label);
+  const int8 = await openWithServingSettings(int8Bytes, threads, `${label} (int8)`).catch(async (error: unknown) => {
     await float.release();
     throw error;
   });
