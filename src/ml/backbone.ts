@@ -12,11 +12,11 @@ import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
-import { openWithFallback, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
+import { loneRunOptions, openWithFallback, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
 import { ModelMismatchError, OperationalError } from '../domain/errors.ts';
 import { modelIdOf, readManifest, type ModelManifest } from './manifest.ts';
 import { inputBuffers } from './input-buffers.ts';
-import { discardOptimizedModel, hasOptimizedModel, optimizedModelPath, prepareOptimizedModelWrite, type OptimizedModelWrite } from './optimized-model.ts';
+import { discardOptimizedModel, hasOptimizedModel, optimizedModelPath, prepareOptimizedModelWrite, prepareScratchOptimizedModelWrite, type OptimizedModelWrite } from './optimized-model.ts';
 
 /** How to get a model, worded for the person who just hit a missing or stale file. */
 export function modelFixHint(modelPath: string): string {
@@ -64,6 +64,7 @@ export type InferencePriority = 'interactive' | 'bulk';
 export class Backbone {
   /** Stamp stored with every vector this backbone produces (`<id>@<sha256 prefix>`). */
   readonly modelId: string;
+  #runsAlone = 0;
 
   private constructor(
     /** Absolute path of the `.onnx` file. */
@@ -80,6 +81,14 @@ export class Backbone {
   /** False for generated weights: their matches are meaningless and the UI should say so. */
   get pretrained(): boolean {
     return this.manifest.pretrained;
+  }
+
+  /**
+   * Runs so far that went to the lone-photo session: a customer photo with the inference worker
+   * to itself, on the CPU with the optimized copy (see `loneRunOptions` in execution-provider.ts).
+   */
+  get runsAlone(): number {
+    return this.#runsAlone;
   }
 
   /** Length of one feature vector (2048 for ResNet-50). */
@@ -164,6 +173,7 @@ export class Backbone {
     const input = handOver && isWholeBuffer(batch, needed) ? batch : pooledCopy(batch, needed);
     const output = await this.session.run(this.manifest.inputName, this.manifest.outputName, input, [count, 3, size, size], priority);
     inputBuffers.give(output.input);
+    if (output.alone) this.#runsAlone += 1;
     // [N, 2048] and torchvision exports' [N, 2048, 1, 1] hold the same values; only the count matters.
     if (output.data.length !== count * this.dimension) {
       throw new ModelMismatchError(
@@ -192,15 +202,32 @@ function pooledCopy(batch: Float32Array, length: number): Float32Array {
   return copy;
 }
 
+/**
+ * `options` for a saved optimized graph in ONNX Runtime's format, loaded from bytes the caller keeps
+ * alive: no optimisation again, and weights read in place rather than copied per session.
+ */
+function sharedBytesOptions(options: InferenceSession.SessionOptions): InferenceSession.SessionOptions {
+  return {
+    ...options,
+    graphOptimizationLevel: 'disabled',
+    extra: {
+      ...options.extra,
+      session: { ...(options.extra?.session as object | undefined), load_model_format: 'ORT', use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' },
+    },
+  };
+}
+
 function isCpuOnly(options: InferenceSession.SessionOptions): boolean {
   const providers = options.executionProviders ?? [];
   return providers.length === 1 && providers[0] === 'cpu';
 }
 
 /**
- * Opens the CPU session from the graph ONNX Runtime optimized at an earlier start when there is
- * one (see optimized-model.ts); otherwise optimizes as usual and has ONNX Runtime save the result
- * beside the model, to be kept once the caller has verified the model file.
+ * Opens the CPU session pair ({@link WorkerSession.openPair}) from the graph ONNX Runtime optimized
+ * at an earlier start when there is one (see optimized-model.ts); otherwise has ONNX Runtime
+ * optimize the model and save the result beside it (to be kept once the caller has verified the
+ * model file), or in a temporary file when the model's folder is read-only, and opens the pair from
+ * that. Only if no file can be written at all does one session run everything, as before.
  */
 class CpuSessionOpener {
   private written: OptimizedModelWrite | undefined;
@@ -215,17 +242,23 @@ class CpuSessionOpener {
     const cachePath = optimizedModelPath(this.modelPath, this.sha256);
     if (await hasOptimizedModel(cachePath)) {
       try {
-        return await this.host.open(cachePath, { ...options, graphOptimizationLevel: 'disabled' });
+        return await this.host.openPair(cachePath, options);
       } catch {
         // Damaged or made by something else: optimize again below and replace it.
         await discardOptimizedModel(cachePath);
       }
     }
-    const write = await prepareOptimizedModelWrite(cachePath).catch(() => undefined);
+    const write = (await prepareOptimizedModelWrite(cachePath).catch(() => undefined)) ?? (await prepareScratchOptimizedModelWrite().catch(() => undefined));
     if (write === undefined) return this.host.open(this.modelPath, options);
     try {
       // Severity 3 (errors only): saving an NCHWc graph always logs a warning that it is CPU-specific, which the file name already handles.
-      const description = await this.host.open(this.modelPath, { ...options, optimizedModelFilePath: write.tempPath, logSeverityLevel: 3 });
+      await this.host.optimize(this.modelPath, {
+        ...options,
+        optimizedModelFilePath: write.tempPath,
+        logSeverityLevel: 3,
+        extra: { ...options.extra, session: { ...(options.extra?.session as object | undefined), save_model_format: 'ORT' } },
+      });
+      const description = await this.host.openPair(write.tempPath, options);
       this.written = write;
       return description;
     } catch {
@@ -340,7 +373,7 @@ interface WorkerReply {
  * Code of the inference worker. onnxruntime-node's `session.run` is synchronous C++ behind a
  * promise: it blocks its thread for the whole forward pass (≈50 ms for a batch of 2 on 2 cores).
  * On the main thread that would freeze the bot and stall the image decoding the embedder wants
- * to overlap with inference, so the session lives here. The worker also schedules: customers'
+ * to overlap with inference, so the sessions live here. The worker also schedules: customers'
  * photos (interactive) go before catalog batches (bulk), and those that arrived while the network
  * was busy are run as one batch — micro-batching without a timer, so a lone photo never waits.
  * Plain CommonJS evaluated from a string, so the same worker runs unchanged whether the app runs
@@ -349,28 +382,49 @@ interface WorkerReply {
 const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
 const ort = require(workerData.ortPath);
 const maxBatch = workerData.maxBatch;
+// session runs batches; loneSession, when open, runs a customer photo that has the worker to
+// itself; both read their weights from modelBytes, which must outlive them.
 let session = null;
+let loneSession = null;
+let modelBytes = null;
 let mergeBuffer = null;
 const jobs = [];
 let pumping = false;
 const describe = (list) => list.map((m) => m.isTensor
   ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] }
   : { name: m.name, isTensor: false });
+async function releaseAll() {
+  const open = [session, loneSession].filter(Boolean);
+  session = null;
+  loneSession = null;
+  for (const each of open) await each.release();
+  modelBytes = null;
+}
 const controls = {
-  async open({ model, options }) {
-    if (session) await session.release();
-    session = null;
-    session = await ort.InferenceSession.create(model, options);
+  async open({ model, options, loneOptions, readBytes }) {
+    await releaseAll();
+    if (readBytes) {
+      modelBytes = readFileSync(model);
+      session = await ort.InferenceSession.create(modelBytes, options);
+      if (loneOptions) loneSession = await ort.InferenceSession.create(modelBytes, loneOptions);
+    } else {
+      session = await ort.InferenceSession.create(model, options);
+    }
     return { value: {
       inputNames: [...session.inputNames], outputNames: [...session.outputNames],
       inputMetadata: describe(session.inputMetadata), outputMetadata: describe(session.outputMetadata),
     } };
   },
+  async optimize({ model, options }) {
+    const optimizing = await ort.InferenceSession.create(model, options);
+    await optimizing.release();
+    return { value: null };
+  },
   async release() {
-    if (session) await session.release();
-    session = null;
+    await releaseAll();
     return { value: null };
   },
 };
@@ -390,6 +444,13 @@ function nextBatch(runnable) {
   }
   return batch;
 }
+// A photo that runs alone goes to the spinning session: its worker threads stay awake between
+// operators instead of being woken ~55 times (see loneRunOptions). Anything else would let that
+// spinning take cores from work that is waiting.
+function sessionFor(batch) {
+  const alone = batch.length === 1 && jobs.length === 0 && batch[0].args.priority === 'interactive';
+  return alone && loneSession ? loneSession : session;
+}
 async function runBatch(batch) {
   if (!session) throw new Error('no session is open');
   const { inputName, outputName, dims } = batch[0].args;
@@ -403,7 +464,8 @@ async function runBatch(batch) {
     let offset = 0;
     for (const job of batch) { data.set(job.args.data, offset); offset += job.args.data.length; }
   }
-  const outputs = await session.run({ [inputName]: new ort.Tensor('float32', data, [count, ...dims.slice(1)]) }, [outputName]);
+  const runner = sessionFor(batch);
+  const outputs = await runner.run({ [inputName]: new ort.Tensor('float32', data, [count, ...dims.slice(1)]) }, [outputName]);
   const output = outputs[outputName];
   if (!output || !(output.data instanceof Float32Array)) throw new Error('output "' + outputName + '" is not a float32 tensor');
   const perImage = output.data.length / count;
@@ -414,7 +476,7 @@ async function runBatch(batch) {
     row += images;
     // The input goes back too, for the main thread to reuse (ONNX Runtime is done with it).
     const input = job.args.data;
-    reply(job.id, { data: part, dims: [images, ...output.dims.slice(1)], input }, [part.buffer, input.buffer]);
+    reply(job.id, { data: part, dims: [images, ...output.dims.slice(1)], input, alone: runner === loneSession }, [part.buffer, input.buffer]);
   }
 }
 async function pump() {
@@ -451,7 +513,10 @@ parentPort.on('message', (job) => {
 });
 `;
 
-/** An ONNX Runtime session hosted in a worker thread; requests are served one at a time, in order. */
+/**
+ * ONNX Runtime hosted in a worker thread: one session, or on the CPU the pair of {@link WorkerSession.openPair};
+ * requests are served one at a time, customer photos first.
+ */
 class WorkerSession {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -472,8 +537,24 @@ class WorkerSession {
     return new WorkerSession(new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, maxBatch }, execArgv: [] }));
   }
 
+  /** One session on the model file; every run uses it. */
   async open(model: string, options: InferenceSession.SessionOptions): Promise<SessionDescription> {
     return (await this.request('open', { model, options })) as SessionDescription;
+  }
+
+  /**
+   * Two sessions on one optimized graph in ONNX Runtime's format (`ortModel`), both reading their
+   * weights from the same bytes in the worker's memory: `options` for batches, and
+   * {@link loneRunOptions} for a customer photo that runs alone (see the worker's `sessionFor`).
+   */
+  async openPair(ortModel: string, options: InferenceSession.SessionOptions): Promise<SessionDescription> {
+    const shared = sharedBytesOptions(options);
+    return (await this.request('open', { model: ortModel, options: shared, loneOptions: loneRunOptions(shared), readBytes: true })) as SessionDescription;
+  }
+
+  /** Opens a session only for ONNX Runtime to write its optimized graph (`options.optimizedModelFilePath`), then closes it. */
+  async optimize(model: string, options: InferenceSession.SessionOptions): Promise<void> {
+    await this.request('optimize', { model, options });
   }
 
   /**
@@ -486,9 +567,9 @@ class WorkerSession {
     data: Float32Array,
     dims: readonly number[],
     priority: InferencePriority,
-  ): Promise<{ data: Float32Array; dims: number[]; input: Float32Array }> {
+  ): Promise<{ data: Float32Array; dims: number[]; input: Float32Array; alone: boolean }> {
     const result = await this.request('run', { inputName, outputName, data, dims, priority }, [data.buffer as ArrayBuffer]);
-    return result as { data: Float32Array; dims: number[]; input: Float32Array };
+    return result as { data: Float32Array; dims: number[]; input: Float32Array; alone: boolean };
   }
 
   async close(): Promise<void> {

@@ -85,6 +85,24 @@ export function sessionOptionsFor(
 }
 
 /**
+ * `options` for the session that runs a lone customer photo: ONNX Runtime's workers spin-wait
+ * between the operators of a run and stop when it ends (`force_spinning_stop`). Without spinning,
+ * each of ResNet-50's ~55 parallel operators wakes a worker that went to sleep, and after the CPU
+ * has been idle a while those wake-ups are slow: on this project's 2-core VMs one inference after
+ * a 150 ms pause took 37–41 ms against 27–28 ms with spinning, and a lone customer's whole answer
+ * after 0.3 s idle 61–64 ms against 40–42 ms (bench:bot). The batch session keeps spinning off:
+ * with every core busy, a spinning worker takes CPU from image decoding (10 customers got 0.58–0.61×
+ * of raw inference instead of 0.65–0.66× when one spinning session served everything).
+ */
+export function loneRunOptions(options: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
+  const session = (options.extra?.session ?? {}) as Record<string, unknown>;
+  return {
+    ...options,
+    extra: { ...options.extra, session: { ...session, intra_op: { ...(session.intra_op as object | undefined), allow_spinning: '1' }, force_spinning_stop: '1' } },
+  };
+}
+
+/**
  * Opens a session on the best available provider through `open`.
  * @returns the session and the provider it runs on; a CUDA failure falls back to CPU and logs
  *   one warning (with the runtime's reason) through `settings.logger.warn`.
