@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
-import { loneRunOptions, openWithFallback, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
+import { loneRunOptions, openWithFallback, withSessionEntries, type ActiveProvider, type DeviceRequest, type WarnLogger } from './execution-provider.ts';
 import { ModelMismatchError, OperationalError } from '../domain/errors.ts';
 import { modelIdOf, readManifest, type ModelManifest } from './manifest.ts';
 import { inputBuffers } from './input-buffers.ts';
@@ -208,12 +208,8 @@ function pooledCopy(batch: Float32Array, length: number): Float32Array {
  */
 function sharedBytesOptions(options: InferenceSession.SessionOptions): InferenceSession.SessionOptions {
   return {
-    ...options,
+    ...withSessionEntries(options, { load_model_format: 'ORT', use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' }),
     graphOptimizationLevel: 'disabled',
-    extra: {
-      ...options.extra,
-      session: { ...(options.extra?.session as object | undefined), load_model_format: 'ORT', use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' },
-    },
   };
 }
 
@@ -252,12 +248,7 @@ class CpuSessionOpener {
     if (write === undefined) return this.host.open(this.modelPath, options);
     try {
       // Severity 3 (errors only): saving an NCHWc graph always logs a warning that it is CPU-specific, which the file name already handles.
-      await this.host.optimize(this.modelPath, {
-        ...options,
-        optimizedModelFilePath: write.tempPath,
-        logSeverityLevel: 3,
-        extra: { ...options.extra, session: { ...(options.extra?.session as object | undefined), save_model_format: 'ORT' } },
-      });
+      await this.host.optimize(this.modelPath, { ...withSessionEntries(options, { save_model_format: 'ORT' }), optimizedModelFilePath: write.tempPath, logSeverityLevel: 3 });
       const description = await this.host.openPair(write.tempPath, options);
       this.written = write;
       return description;
@@ -404,12 +395,12 @@ async function releaseAll() {
   modelBytes = null;
 }
 const controls = {
-  async open({ model, options, loneOptions, readBytes }) {
+  async open({ model, options, loneOptions }) {
     await releaseAll();
-    if (readBytes) {
+    if (loneOptions) {
       modelBytes = readFileSync(model);
       session = await ort.InferenceSession.create(modelBytes, options);
-      if (loneOptions) loneSession = await ort.InferenceSession.create(modelBytes, loneOptions);
+      loneSession = await ort.InferenceSession.create(modelBytes, loneOptions);
     } else {
       session = await ort.InferenceSession.create(model, options);
     }
@@ -549,7 +540,7 @@ class WorkerSession {
    */
   async openPair(ortModel: string, options: InferenceSession.SessionOptions): Promise<SessionDescription> {
     const shared = sharedBytesOptions(options);
-    return (await this.request('open', { model: ortModel, options: shared, loneOptions: loneRunOptions(shared), readBytes: true })) as SessionDescription;
+    return (await this.request('open', { model: ortModel, options: shared, loneOptions: loneRunOptions(shared) })) as SessionDescription;
   }
 
   /** Opens a session only for ONNX Runtime to write its optimized graph (`options.optimizedModelFilePath`), then closes it. */

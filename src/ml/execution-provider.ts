@@ -96,11 +96,29 @@ export function sessionOptionsFor(
  * everything).
  */
 export function loneRunOptions(options: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
-  const session = (options.extra?.session ?? {}) as Record<string, unknown>;
-  return {
-    ...options,
-    extra: { ...options.extra, session: { ...session, intra_op: { ...(session.intra_op as object | undefined), allow_spinning: '1' }, force_spinning_stop: '1' } },
-  };
+  return withSessionEntries(options, { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' });
+}
+
+/**
+ * `options` with more of ONNX Runtime's `session.*` configuration entries, written as the nested
+ * objects the Node binding joins with dots (`{ intra_op: { allow_spinning: '1' } }` is
+ * `session.intra_op.allow_spinning`). Entries already in `options` stay unless `entries` names them.
+ */
+export function withSessionEntries(options: ort.InferenceSession.SessionOptions, entries: Readonly<Record<string, unknown>>): ort.InferenceSession.SessionOptions {
+  return { ...options, extra: { ...options.extra, session: mergeEntries((options.extra?.session ?? {}) as Record<string, unknown>, entries) } };
+}
+
+function mergeEntries(base: Readonly<Record<string, unknown>>, entries: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(entries)) {
+    const existing = merged[key];
+    merged[key] = isEntryGroup(value) && isEntryGroup(existing) ? mergeEntries(existing, value) : value;
+  }
+  return merged;
+}
+
+function isEntryGroup(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 /**
