@@ -88,12 +88,12 @@ export function sessionOptionsFor(
  * `options` for the session that runs a lone customer photo: ONNX Runtime's workers spin-wait
  * between the operators of a run and stop when it ends (`force_spinning_stop`). Without spinning,
  * each of ResNet-50's ~55 parallel operators wakes a worker that went to sleep, and after the CPU
- * has been idle a while those wake-ups are slow: on this project's 2-core VMs one inference after
- * a 150 ms pause took 37–41 ms against 27–28 ms with spinning, and a lone customer's whole answer
- * after 0.3 s idle 55–64 ms against 40–49 ms (bench:bot, p50s of 5 and 9 runs). The batch session
- * keeps spinning off: with every core busy, a spinning worker takes CPU from image decoding (10
- * customers got 0.58–0.61× of raw inference instead of 0.65–0.66× when one spinning session served
- * everything).
+ * has been idle a while those wake-ups can be slow: on the slower of this project's 2-core VMs one
+ * inference after a 150 ms pause took 37–41 ms against 27–28 ms with spinning, and a lone
+ * customer's whole answer after 0.3 s idle 55–64 ms against 40–49 ms (bench:bot, p50s of 5 and 9
+ * runs; README, Scaling). The batch session keeps spinning off: with every core busy, a spinning
+ * worker takes CPU from image decoding (10 customers got 0.58–0.61× of raw inference instead of
+ * 0.65–0.66× when one spinning session served everything).
  */
 export function loneRunOptions(options: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
   return withSessionEntries(options, { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' });
