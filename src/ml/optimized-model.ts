@@ -11,7 +11,8 @@
  *
  * The saved graph only suits the CPU and ONNX Runtime version that made it (ONNX Runtime warns
  * about exactly this), so both are part of its name. A cached file that fails to load is deleted
- * and made again; when the model's folder is read-only the app simply optimises at every start.
+ * and made again; when the model's folder is read-only the app optimises at every start into a
+ * temporary copy that is removed once loaded ({@link prepareScratchOptimizedModelWrite}).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
